@@ -1,1 +1,70 @@
-export {}
+import type { Context, DefaultState, Middleware } from 'koa'
+import { fromNodeRequest } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
+
+/**
+ * What `protect()` adds to `ctx.state` for the middleware and route after it.
+ *
+ * @example
+ * router.get('/api/me', protect(guard), (ctx) => { ctx.body = { sub: ctx.state.auth.subject } })
+ * // or, for a whole router: new Router<AuthState>()
+ */
+export interface AuthState {
+  /** The introspected access token. */
+  auth: AccessTokenInfo
+}
+
+/**
+ * The guard's view of a Koa request: the full original URL (mount prefix included) and the scheme
+ * and host Koa resolved under `app.proxy`.
+ *
+ * @example
+ * const decision = await guard.check(toRequestLike(ctx), { scopes: ['read'] })
+ */
+export function toRequestLike(ctx: Context): RequestLike {
+  const host = ctx.host
+  return fromNodeRequest(ctx.req, {
+    url: ctx.originalUrl,
+    frameworkOrigin: host === '' ? undefined : { protocol: ctx.protocol, host },
+  })
+}
+
+/**
+ * Koa middleware that lets a request through only with an access token Authlete accepts for
+ * `route`. Allowed: `ctx.state.auth` is set (typed through `AuthState`) and the decision's headers
+ * (e.g. `DPoP-Nonce`) are on the response. Denied: the guard's status, headers and JSON body are
+ * set and `next` is never called. Unexpected errors are thrown to Koa's error handling.
+ * Works with Koa 2 and 3 and `@koa/router`.
+ *
+ * @example
+ * const guard = createGuard({ authlete: authleteOptionsFromEnv() })
+ * router.get('/api/me', protect(guard, { scopes: ['profile'] }), (ctx) => {
+ *   ctx.body = { sub: ctx.state.auth.subject }
+ * })
+ */
+export function protect<StateT = DefaultState>(guard: Guard, route?: RouteOptions): Middleware<StateT & AuthState> {
+  return async function authleteGuard(ctx, next) {
+    const decision = await guard.check(toRequestLike(ctx), route)
+    ctx.set(decision.headers)
+    if (decision.allowed) {
+      ctx.state.auth = decision.auth
+      return next()
+    }
+    // Headers first: with Content-Type already set, Koa keeps it when the body is assigned.
+    ctx.status = decision.status
+    ctx.body = decision.body
+  }
+}
+
+export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
+export type {
+  AccessTokenInfo,
+  AuthleteGuardErrorCode,
+  AuthleteOptions,
+  Decision,
+  Guard,
+  GuardErrorEvent,
+  GuardOptions,
+  RouteOptions,
+  TrustProxy,
+} from '@authlete-guard/core'

@@ -1,0 +1,11 @@
+import type { AdapterDriver } from '../harness'
+import { express4Driver } from './express4'
+import { express5 } from './express5'
+import { koa2 } from './koa2'
+import { koa3 } from './koa3'
+
+/**
+ * Every adapter the scenario table runs against. To add one: write `drivers/<name>.ts` exporting
+ * an `AdapterDriver` (see `../harness.ts` for the routes its app must expose) and append it here.
+ */
+export const drivers: AdapterDriver[] = [express5, express4Driver, koa3, koa2]

@@ -1,0 +1,5 @@
+import Koa from 'koa'
+import { koaDriver } from './koa'
+
+/** Koa 3 (`koa`). */
+export const koa3 = koaDriver('koa3', Koa)
