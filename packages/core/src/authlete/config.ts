@@ -1,0 +1,73 @@
+import { AuthleteGuardError } from '../errors'
+import type { AuthleteOptions } from '../types'
+
+/** Default deadline of one Authlete call, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 5000
+/** Default number of keep-alive connections to one Authlete origin. */
+export const DEFAULT_CONNECTIONS = 16
+
+/** Validated, ready-to-use connection settings. Holds the credentials: never log it. */
+export interface AuthleteConfig {
+  baseUrl: string
+  origin: string
+  apiVersion: 'V2' | 'V3'
+  authorization: string
+  timeoutMs: number
+  connections: number
+  /** `'/auth/introspection'` -> `/api/auth/introspection` (v2) or `/api/{serviceId}/auth/introspection` (v3). */
+  apiPath(path: string): string
+}
+
+function invalid(message: string): never {
+  throw new AuthleteGuardError('ERR_INVALID_CONFIG', message)
+}
+
+const present = (value: unknown): value is string | number =>
+  (typeof value === 'string' && value.trim() !== '') || (typeof value === 'number' && Number.isFinite(value))
+
+/** Check the `authlete` options and derive the API version, paths and `Authorization` header. */
+export function resolveAuthleteConfig(options: AuthleteOptions): AuthleteConfig {
+  if (!options || typeof options !== 'object') invalid('authlete options are required: { baseUrl, serviceId, accessToken } (v3) or { baseUrl, apiKey, apiSecret } (v2).')
+  let url: URL
+  try {
+    url = new URL(options.baseUrl)
+  } catch {
+    invalid(`authlete.baseUrl must be an absolute URL such as https://us.authlete.com, got ${JSON.stringify(String(options.baseUrl))}.`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') invalid('authlete.baseUrl must use https (or http for a local emulator).')
+  if (url.username || url.password || url.search || url.hash) invalid('authlete.baseUrl must not contain credentials, a query or a fragment.')
+
+  const version = options.apiVersion ?? (present(options.accessToken) ? 'V3' : 'V2')
+  if (version !== 'V2' && version !== 'V3') invalid(`authlete.apiVersion must be 'V2' or 'V3'.`)
+
+  let authorization: string
+  let prefix: string
+  if (version === 'V3') {
+    const missing = [!present(options.serviceId) && 'serviceId', !present(options.accessToken) && 'accessToken'].filter(Boolean)
+    if (missing.length > 0) invalid(`Authlete API v3 needs authlete.${missing.join(' and authlete.')}.`)
+    if (!/^\d+$/.test(String(options.serviceId))) invalid('authlete.serviceId must be the numeric service id.')
+    authorization = `Bearer ${options.accessToken}`
+    prefix = `/api/${options.serviceId}`
+  } else {
+    const missing = [!present(options.apiKey) && 'apiKey', !present(options.apiSecret) && 'apiSecret'].filter(Boolean)
+    if (missing.length > 0) invalid(`Authlete API v2 needs authlete.${missing.join(' and authlete.')} (or serviceId and accessToken for v3).`)
+    authorization = `Basic ${Buffer.from(`${options.apiKey}:${options.apiSecret}`).toString('base64')}`
+    prefix = '/api'
+  }
+
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) invalid('authlete.timeoutMs must be a positive number of milliseconds.')
+  const connections = options.connections ?? DEFAULT_CONNECTIONS
+  if (!Number.isInteger(connections) || connections < 1) invalid('authlete.connections must be a positive integer.')
+
+  const basePath = url.pathname.replace(/\/+$/, '')
+  return {
+    baseUrl: `${url.origin}${basePath}`,
+    origin: url.origin,
+    apiVersion: version,
+    authorization,
+    timeoutMs,
+    connections,
+    apiPath: (path) => `${basePath}${prefix}${path.startsWith('/') ? path : `/${path}`}`,
+  }
+}

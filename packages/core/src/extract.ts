@@ -1,0 +1,52 @@
+import { denyCredentials, deny, type ChallengeOptions } from './decision'
+import { renderChallenge } from './challenge'
+import { resolvePublicUrl, type FixedPublicUrl } from './public-url'
+import { extractCredentials } from './request'
+import type { DenyDecision, IntrospectionRequest, RequestLike, RouteOptions, TrustProxy } from './types'
+
+/** What `extract` needs from the guard's configuration. */
+export interface ExtractContext extends ChallengeOptions {
+  fixed?: FixedPublicUrl | undefined
+  trustProxy?: TrustProxy | undefined
+}
+
+export type Extraction =
+  | { ok: true; scheme: 'DPoP' | 'Bearer'; body: IntrospectionRequest; path: string }
+  | { ok: false; denial: DenyDecision }
+
+/**
+ * Stage 1 of a check (pure): request + route -> the `/auth/introspection` body, or the denial
+ * when the request can be refused without asking Authlete.
+ */
+export function extractIntrospectionRequest(request: RequestLike, route: RouteOptions, context: ExtractContext): Extraction {
+  const challengeOptions: ChallengeOptions = { ...context, scopes: route.scopes }
+  const credentials = extractCredentials(request)
+  if (!credentials.ok) return { ok: false, denial: denyCredentials(credentials, challengeOptions) }
+
+  const url = resolvePublicUrl(request, { fixed: context.fixed, trustProxy: context.trustProxy })
+  if (!url.ok) {
+    const params: Array<[string, string]> = [['error', 'invalid_request'], ['error_description', url.reason]]
+    const challenge = credentials.scheme === 'DPoP'
+      ? renderChallenge('DPoP', [['realm', context.realm], ...params, ['algs', context.dpopAlgs.join(' ')]])
+      : renderChallenge('Bearer', [['realm', context.realm], ...params])
+    return { ok: false, denial: deny(400, challenge) }
+  }
+
+  const body: IntrospectionRequest = { token: credentials.token }
+  if (route.scopes !== undefined) body.scopes = [...route.scopes]
+  if (route.subject !== undefined) body.subject = route.subject
+  if (route.resources !== undefined) body.resources = [...route.resources]
+  if (route.acrValues !== undefined) body.acrValues = [...route.acrValues]
+  if (route.maxAge !== undefined) body.maxAge = route.maxAge
+  if (request.clientCertificate) body.clientCertificate = request.clientCertificate
+  if (credentials.scheme === 'DPoP') {
+    // RFC 9449 §4.3 / §7.1: Authlete checks the proof against these. A Bearer request never
+    // carries them, so a bound token presented as Bearer fails instead of being downgraded.
+    body.dpop = credentials.dpop!
+    body.htm = request.method.toUpperCase()
+    body.htu = url.htu
+    body.targetUri = url.targetUri
+    if (route.dpopNonceRequired !== undefined) body.dpopNonceRequired = route.dpopNonceRequired
+  }
+  return { ok: true, scheme: credentials.scheme, body, path: url.path }
+}

@@ -1,0 +1,42 @@
+import type { TrustProxy } from './types'
+
+/**
+ * Which element of a comma-separated forwarded header to believe, or `undefined` to believe none.
+ *
+ * Each proxy appends its own element, so the last `n` elements come from the `n` proxies in front
+ * of the app and everything left of them was written by the client. With a hop count `n` the
+ * guard reads the element the outermost trusted proxy wrote; with `true` or a predicate (asked
+ * about the peer, hop 0) it reads the first element, as Express and Koa do.
+ */
+export function trustedElementIndex(
+  trust: TrustProxy | undefined,
+  peerAddress: string | undefined,
+  elementCount: number,
+): number | undefined {
+  if (elementCount === 0 || trust === undefined || trust === false) return undefined
+  if (trust === true) return 0
+  if (typeof trust === 'number') {
+    if (trust < 1) return undefined
+    return Math.max(0, elementCount - trust)
+  }
+  return trust(peerAddress ?? '', 0) ? 0 : undefined
+}
+
+/** Split a list-valued header on commas that are not inside a quoted string. */
+export function splitList(value: string): string[] {
+  const out: string[] = []
+  let current = ''
+  let quoted = false
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!
+    if (c === '"' && value[i - 1] !== '\\') quoted = !quoted
+    if (c === ',' && !quoted) {
+      out.push(current.trim())
+      current = ''
+    } else {
+      current += c
+    }
+  }
+  out.push(current.trim())
+  return out.filter((part) => part.length > 0)
+}

@@ -1,0 +1,227 @@
+import type { Dispatcher } from 'undici'
+import type { AuthleteGuardError } from './errors'
+
+/** A header bag: a Node-style record (values may repeat as arrays) or a fetch `Headers`. */
+export type HeadersLike = Headers | Record<string, string | string[] | undefined>
+
+/**
+ * The framework-neutral view of an incoming HTTP request that the guard works on.
+ * Adapters build it from their framework's request; `fromNodeRequest` and `fromFetchRequest`
+ * build it from Node's `IncomingMessage` and from a fetch `Request`.
+ */
+export interface RequestLike {
+  /** HTTP method, any case (`htm` is its upper-case form). */
+  method: string
+  /** Request target as received: origin-form `'/path?query'` or an absolute URL. The path is used as is. */
+  url: string
+  /**
+   * Request headers. Pass every value of repeated headers (Node's `req.headersDistinct`): the guard
+   * must see two `Authorization` or two `DPoP` headers to refuse them.
+   */
+  headers: HeadersLike
+  /** Address of the TCP peer (the proxy, behind one): what `trustProxy` is asked about. */
+  remoteAddress?: string | undefined
+  /** True when the request arrived over TLS on this server's own socket. */
+  encrypted?: boolean | undefined
+  /** The client's TLS certificate in PEM, for certificate-bound tokens (RFC 8705). */
+  clientCertificate?: string | undefined
+  /**
+   * Scheme and host as the framework already resolved them under its own proxy-trust setting
+   * (Express `trust proxy`, Koa `app.proxy`, Fastify `trustProxy`). Used for `htu` when the guard
+   * has neither `publicUrl` nor an explicit `trustProxy`.
+   */
+  frameworkOrigin?: { protocol: string; host: string } | undefined
+}
+
+/**
+ * Whether to believe `Forwarded` / `X-Forwarded-*` headers: `true` (always), a hop count (the
+ * number of proxies in front of the app), or a predicate on the peer address.
+ */
+export type TrustProxy = boolean | number | ((address: string, hop: number) => boolean)
+
+/** Connection to Authlete. API v3 (`serviceId` + `accessToken`) or v2 (`apiKey` + `apiSecret`). */
+export interface AuthleteOptions {
+  /** e.g. `https://us.authlete.com` (v3) or `https://api.authlete.com` (v2). */
+  baseUrl: string
+  /** Defaults to `'V3'` when `accessToken` is given, else `'V2'`. */
+  apiVersion?: 'V2' | 'V3' | undefined
+  /** v3: the service's numeric id. */
+  serviceId?: string | number | undefined
+  /** v3: the service access token (sent as `Authorization: Bearer`). */
+  accessToken?: string | undefined
+  /** v2: the service API key (sent with the secret as HTTP Basic). */
+  apiKey?: string | number | undefined
+  /** v2: the service API secret. */
+  apiSecret?: string | undefined
+  /** Deadline for one whole Authlete call, connection to last byte, in ms. Default 5000. */
+  timeoutMs?: number | undefined
+  /** Keep-alive connections kept per Authlete origin. Default 16. */
+  connections?: number | undefined
+  /** An undici dispatcher to use instead of the guard's own keep-alive pool (proxies, tests). */
+  dispatcher?: Dispatcher | undefined
+}
+
+/** What went wrong on the infrastructure side, for logs and metrics. Never holds tokens or credentials. */
+export interface GuardErrorEvent {
+  error: AuthleteGuardError
+  /** `'introspection'`, `'token'`, `'userinfo'`, ... */
+  operation: string
+  method: string
+  /** Request path without the query. */
+  path: string
+}
+
+/** Options of `createGuard`. */
+export interface GuardOptions {
+  authlete: AuthleteOptions | AuthleteClient
+  /** Fixed public origin, optionally with a path prefix, used for `htu`: `https://api.example.com/v1`. */
+  publicUrl?: string | undefined
+  /** Believe `Forwarded` / `X-Forwarded-*` from the peer. Default: the framework's own setting, else false. */
+  trustProxy?: TrustProxy | undefined
+  /** `realm` of the challenges the guard writes itself. Default none. */
+  realm?: string | undefined
+  /** `algs` advertised in the guard's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
+  dpopAlgs?: readonly string[] | undefined
+  /** Called for every infrastructure failure (the request was denied with 500). */
+  onError?: ((event: GuardErrorEvent) => void) | undefined
+}
+
+/** Per-route requirements, passed to Authlete's introspection. */
+export interface RouteOptions {
+  /** Scopes the token must cover. */
+  scopes?: readonly string[] | undefined
+  /** The token's subject must be this one. */
+  subject?: string | undefined
+  /** Resource indicators (RFC 8707) the token must cover. */
+  resources?: readonly string[] | undefined
+  /** Acceptable ACR values of the original authentication. */
+  acrValues?: readonly string[] | undefined
+  /** Maximum authentication age in seconds. */
+  maxAge?: number | undefined
+  /** Require a server-provided nonce in the DPoP proof (Authlete 3.0). */
+  dpopNonceRequired?: boolean | undefined
+}
+
+/** The introspected access token, as the route sees it (`req.auth`, `ctx.state.auth`, ...). */
+export interface AccessTokenInfo {
+  /** Resource owner; undefined for client-credentials tokens. */
+  subject: string | undefined
+  /** Authlete's numeric client id. */
+  clientId: number
+  clientIdAlias: string | undefined
+  /** Whether the client presented its alias when the token was issued. */
+  clientIdAliasUsed: boolean
+  clientEntityId: string | undefined
+  scopes: string[]
+  /** Expiry in milliseconds since the epoch. */
+  expiresAt: number
+  /** How the token was presented and verified: `'DPoP'` with a proof Authlete accepted, else `'Bearer'`. */
+  tokenType: 'DPoP' | 'Bearer'
+  resources: string[]
+  authorizationDetails: unknown
+  /** Extra properties attached to the token (hidden ones included only if Authlete returns them). */
+  properties: Record<string, string>
+  /** SHA-256 thumbprint of the bound client certificate (RFC 8705), if any. */
+  certificateThumbprint: string | undefined
+  acr: string | undefined
+  /** Time of the original authentication, seconds since the epoch. */
+  authTime: number | undefined
+  grantType: string | undefined
+  /** The raw `/auth/introspection` response. */
+  raw: IntrospectionResponse
+}
+
+/** Allowed: the route runs with `auth`; add `headers` (e.g. `DPoP-Nonce`) to its response. */
+export interface AllowDecision {
+  allowed: true
+  auth: AccessTokenInfo
+  headers: Record<string, string>
+}
+
+/** Denied: send exactly this status, these headers and this body; the route must not run. */
+export interface DenyDecision {
+  allowed: false
+  status: number
+  headers: Record<string, string>
+  /** JSON text `{"error":..., "error_description":...}` (`Content-Type` is in `headers`). */
+  body: string
+  /** The OAuth error code (`invalid_token`, `invalid_dpop_proof`, ...), `undefined` when none (RFC 6750 §3.1). */
+  error: string | undefined
+  errorDescription: string | undefined
+  /** Set on 500s: the infrastructure failure behind the denial. Safe to log. */
+  cause?: AuthleteGuardError | undefined
+}
+
+export type Decision = AllowDecision | DenyDecision
+
+/** The guard an adapter uses. */
+export interface Guard {
+  /** Decide on one request. Never throws for a bad request or an Authlete failure: those are denials. */
+  check(request: RequestLike, route?: RouteOptions): Promise<Decision>
+  /** The resolved options, for adapters (`publicUrl`, `trustProxy`). */
+  readonly options: Readonly<Omit<GuardOptions, 'authlete'>>
+  /** The Authlete client the guard calls. */
+  readonly authlete: AuthleteClient
+  /** Close the keep-alive connections to Authlete. */
+  close(): Promise<void>
+}
+
+/** `/auth/introspection` request body (Authlete's JSON names). */
+export interface IntrospectionRequest {
+  token: string
+  scopes?: string[]
+  subject?: string
+  clientCertificate?: string
+  dpop?: string
+  htm?: string
+  htu?: string
+  resources?: string[]
+  acrValues?: string[]
+  maxAge?: number
+  targetUri?: string
+  dpopNonceRequired?: boolean
+}
+
+/** The actions `/auth/introspection` answers with. */
+export type IntrospectionAction = 'OK' | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'INTERNAL_SERVER_ERROR'
+
+/** `/auth/introspection` response (the fields the guard reads; others are kept in `raw`). */
+export interface IntrospectionResponse {
+  resultCode?: string
+  resultMessage?: string
+  action: IntrospectionAction
+  responseContent?: string | null
+  clientId?: number
+  clientIdAlias?: string | null
+  clientIdAliasUsed?: boolean
+  clientEntityId?: string | null
+  subject?: string | null
+  scopes?: string[] | null
+  existent?: boolean
+  usable?: boolean
+  sufficient?: boolean
+  refreshable?: boolean
+  expiresAt?: number
+  properties?: Array<{ key: string; value: string; hidden?: boolean }> | null
+  certificateThumbprint?: string | null
+  resources?: string[] | null
+  accessTokenResources?: string[] | null
+  authorizationDetails?: unknown
+  acr?: string | null
+  authTime?: number
+  grantType?: string | null
+  dpopNonce?: string | null
+  [key: string]: unknown
+}
+
+/** A minimal Authlete API client: POSTs JSON to `/api[/{serviceId}]{path}` and returns the parsed reply. */
+export interface AuthleteClient {
+  readonly baseUrl: string
+  readonly apiVersion: 'V2' | 'V3'
+  /**
+   * POST `body` to the service-scoped API `path` (e.g. `'/auth/introspection'`). Resolves with the
+   * parsed JSON object of a 2xx reply; rejects with an `AuthleteGuardError` otherwise.
+   */
+  call<T = Record<string, unknown>>(path: string, body: unknown): Promise<T>
+  close(): Promise<void>
+}
