@@ -1,1 +1,15 @@
-export {}
+export { withAuth } from './with-auth'
+export type { AuthContext, AuthRouteHandler, RouteHandler, RouteHandlerContext } from './with-auth'
+export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
+export type {
+  AccessTokenInfo,
+  AuthleteGuardErrorCode,
+  AuthleteOptions,
+  Decision,
+  DenyDecision,
+  Guard,
+  GuardErrorEvent,
+  GuardOptions,
+  RouteOptions,
+  TrustProxy,
+} from '@authlete-guard/core'

@@ -1,0 +1,76 @@
+import { fromFetchRequest } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, RouteOptions } from '@authlete-guard/core'
+
+/**
+ * The second argument Next.js passes to an App Router route handler: `params` is a Promise of
+ * the dynamic segments (Next 15 and later). Pass Next's own `RouteContext<'/route/[id]'>` as the
+ * `Context` type argument of `withAuth` for precise params.
+ */
+export interface RouteHandlerContext {
+  params: Promise<Record<string, string | string[] | undefined>>
+}
+
+/** The context a protected handler receives: Next's own context plus the introspected token. */
+export type AuthContext<Context = RouteHandlerContext> = Context & { auth: AccessTokenInfo }
+
+/** A route handler that runs only with an access token Authlete accepted. */
+export type AuthRouteHandler<Req extends Request = Request, Context = RouteHandlerContext> = (
+  request: Req,
+  context: AuthContext<Context>,
+) => Response | Promise<Response>
+
+/** What `withAuth` returns: an App Router route handler (`export const GET = ...`). */
+export type RouteHandler<Req extends Request = Request, Context = RouteHandlerContext> = (
+  request: Req,
+  context: Context,
+) => Promise<Response>
+
+/**
+ * Protects an App Router route handler. The handler runs only when Authlete accepts the access
+ * token (Bearer or DPoP) for `routeOptions`, and receives Next's context (`params`) plus `auth`.
+ * A denial is answered with the guard's status, headers (`WWW-Authenticate`, `DPoP-Nonce`, ...)
+ * and JSON body. On success the decision's headers (`DPoP-Nonce`) are added to the handler's
+ * response. Works with `NextRequest` and with a plain `Request`; needs the Node.js runtime.
+ *
+ * `htu` is built by the guard from the `Host` header (not from `request.url`, which `next start`
+ * rewrites to `localhost`), `publicUrl` and `trustProxy`: behind a proxy or on Vercel set one of
+ * them on the guard (see the README).
+ *
+ * @example
+ * // app/api/items/[id]/route.ts
+ * import { createGuard, authleteOptionsFromEnv, withAuth } from '@authlete-guard/next'
+ * const guard = createGuard({ authlete: authleteOptionsFromEnv() })
+ *
+ * export const GET = withAuth(guard, async (request, { auth, params }) => {
+ *   const { id } = await params
+ *   return Response.json({ id, sub: auth.subject })
+ * }, { scopes: ['items:read'] })
+ */
+export function withAuth<Req extends Request = Request, Context = RouteHandlerContext>(
+  guard: Guard,
+  handler: AuthRouteHandler<Req, Context>,
+  routeOptions?: RouteOptions,
+): RouteHandler<Req, Context> {
+  return async function authleteGuardRouteHandler(request, context) {
+    const decision = await guard.check(fromFetchRequest(request), routeOptions)
+    if (!decision.allowed) {
+      return new Response(decision.body, { status: decision.status, headers: decision.headers })
+    }
+    const response = await handler(request, { ...context, auth: decision.auth } as AuthContext<Context>)
+    return withHeaders(response, decision.headers)
+  }
+}
+
+/** Adds `headers` to `response`, copying it first when its headers are immutable (`Response.redirect`, `fetch` results). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const entries = Object.entries(headers)
+  if (entries.length === 0) return response
+  try {
+    for (const [name, value] of entries) response.headers.set(name, value)
+    return response
+  } catch {
+    const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers: response.headers })
+    for (const [name, value] of entries) copy.headers.set(name, value)
+    return copy
+  }
+}
