@@ -55,3 +55,10 @@ describe('@authlete-guard/next types', () => {
     withAuth(guard, async () => ({ sub: 'x' }))
   })
 })
+
+describe('lazy guard', () => {
+  test('withAuth accepts a function returning the guard', () => {
+    const GET = withAuth(() => guard, async (_request, { auth }) => Response.json({ sub: auth.subject }))
+    expectTypeOf(GET).parameters.toEqualTypeOf<[Request, RouteHandlerContext]>()
+  })
+})
