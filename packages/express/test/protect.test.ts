@@ -1,0 +1,164 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express5 from 'express'
+import express4 from 'express4'
+import type { ErrorRequestHandler } from 'express'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { createGuard, protect, toRequestLike, type Decision, type Guard } from '../src/index'
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>
+
+let emu: Emulator
+let key: DpopKeyPair
+const servers: Server[] = []
+const guards: Guard[] = []
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0 })
+  key = await createDpopKeyPair('ES256')
+})
+
+afterAll(async () => {
+  for (const server of servers) server.closeAllConnections()
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  await Promise.all(guards.map((g) => g.close()))
+  await emu?.close()
+})
+
+function newGuard(): Guard {
+  const guard = createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken } })
+  guards.push(guard)
+  return guard
+}
+
+async function serve(app: express5.Express): Promise<string> {
+  const server = createServer(app)
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** An error handler that reports what reached `next(err)`. */
+const reportError: ErrorRequestHandler = (err, _req, res, _next) => {
+  res.status(599).json({ caught: (err as Error).message })
+}
+
+describe.each([
+  ['Express 5', express5],
+  ['Express 4', express4],
+] as const)('%s', (_name, express) => {
+  let url: string
+  let runs = 0
+
+  beforeAll(async () => {
+    const guard = newGuard()
+    const app = express()
+    app.get('/me', protect(guard, { scopes: ['profile'] }), (req, res) => {
+      runs++
+      res.json({ sub: req.auth?.subject, scopes: req.auth?.scopes, tokenType: req.auth?.tokenType })
+    })
+    app.get('/nonce', protect(guard, { dpopNonceRequired: true }), (req, res) => {
+      runs++
+      res.json({ sub: req.auth?.subject })
+    })
+    const failing: Guard = { ...guard, check: () => Promise.reject(new Error('boom')) }
+    app.get('/broken', protect(failing), (_req, res) => {
+      runs++
+      res.send('route ran')
+    })
+    app.use(reportError)
+    url = await serve(app)
+  })
+
+  it('allows a Bearer token and sets req.auth for the route', async () => {
+    const { accessToken } = await emu.createToken({ subject: 'alice', scopes: ['profile'] })
+    const before = runs
+    const res = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${accessToken}` } })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ sub: 'alice', scopes: ['profile'], tokenType: 'Bearer' })
+    expect(runs - before).toBe(1)
+  })
+
+  it('RFC 6750 §3.1 sends the denial (status, challenge, JSON body) and never runs the route', async () => {
+    const before = runs
+    const res = await fetch(`${url}/me`, { headers: { authorization: 'Bearer nope' } })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
+    expect(res.headers.get('cache-control')).toMatch(/no-store/)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await res.json()).toMatchObject({ error: 'invalid_token' })
+    expect(runs).toBe(before)
+  })
+
+  it('RFC 9449 §8 puts the decision headers (DPoP-Nonce) on the allowed response', async () => {
+    const { accessToken } = await emu.createToken({ subject: 'alice', scopes: [], dpopKeyThumbprint: key.thumbprint })
+    const call = async (nonce?: string) =>
+      fetch(`${url}/nonce`, {
+        headers: {
+          authorization: `DPoP ${accessToken}`,
+          dpop: await createDpopProof(key, { htm: 'GET', htu: `${url}/nonce`, accessToken, ...(nonce ? { nonce } : {}) }),
+        },
+      })
+    const first = await call()
+    expect(first.status).toBe(401)
+    const nonce = first.headers.get('dpop-nonce')
+    expect(nonce).toBeTruthy()
+    const second = await call(nonce!)
+    expect(second.status).toBe(200)
+    expect(second.headers.get('dpop-nonce')).toBeTruthy()
+    expect(await second.json()).toEqual({ sub: 'alice' })
+  })
+
+  it('passes an unexpected error to next(err) and never runs the route', async () => {
+    const before = runs
+    const res = await fetch(`${url}/broken`, { headers: { authorization: 'Bearer x' } })
+    expect(res.status).toBe(599)
+    expect(await res.json()).toEqual({ caught: 'boom' })
+    expect(runs).toBe(before)
+  })
+
+  it('reads scheme and host (port kept) through the app\'s trust proxy setting', async () => {
+    const app = express()
+    app.get('/origin', (req, res) => res.json(toRequestLike(req).frameworkOrigin))
+    app.set('trust proxy', true)
+    const trusted = await serve(app)
+    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com:8443' }
+    expect(await (await fetch(`${trusted}/origin`, { headers: forwarded })).json()).toEqual({ protocol: 'https', host: 'api.example.com:8443' })
+
+    const plain = express()
+    plain.get('/origin', (req, res) => res.json(toRequestLike(req).frameworkOrigin))
+    const untrusted = await serve(plain)
+    expect(await (await fetch(`${untrusted}/origin`, { headers: forwarded })).json()).toEqual({ protocol: 'http', host: new URL(untrusted).host })
+  })
+
+  it('gives the guard the full original URL under a mount prefix', async () => {
+    const app = express()
+    const router = express.Router()
+    router.get('/me', (req, res) => res.json({ url: toRequestLike(req).url }))
+    app.use('/v1', router)
+    const base = await serve(app)
+    expect(await (await fetch(`${base}/v1/me?x=1`)).json()).toEqual({ url: '/v1/me?x=1' })
+  })
+})
+
+describe('decision mapping', () => {
+  it('copies every header of a denial and writes the body as is', async () => {
+    const denial: Decision = {
+      allowed: false,
+      status: 400,
+      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_request"', 'X-Extra': '1' },
+      body: '{"error":"invalid_request"}',
+      error: 'invalid_request',
+      errorDescription: undefined,
+    }
+    const guard: Guard = { ...newGuard(), check: async () => denial }
+    const app = express5()
+    app.get('/x', protect(guard), (_req, res) => res.send('route ran'))
+    const res = await fetch(`${await serve(app)}/x`)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('x-extra')).toBe('1')
+    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_request"')
+    expect(await res.text()).toBe('{"error":"invalid_request"}')
+  })
+})

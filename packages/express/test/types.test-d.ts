@@ -1,0 +1,35 @@
+import express, { type Request, type RequestHandler } from 'express'
+import { describe, expectTypeOf, it } from 'vitest'
+import { createGuard, protect, type AccessTokenInfo, type Guard, type RouteOptions } from '../src/index'
+
+declare const guard: Guard
+
+describe('@authlete-guard/express types', () => {
+  it('protect returns an Express RequestHandler usable in app.get', () => {
+    expectTypeOf(protect).parameters.toEqualTypeOf<[guard: Guard, route?: RouteOptions]>()
+    expectTypeOf(protect(guard)).toEqualTypeOf<RequestHandler>()
+    const app = express()
+    app.get('/api/me', protect(guard, { scopes: ['profile'] }), (req, res) => {
+      expectTypeOf(req.auth).toEqualTypeOf<AccessTokenInfo | undefined>()
+      res.json({ sub: req.auth?.subject })
+    })
+  })
+
+  it('req.auth is the core AccessTokenInfo on every Express Request (declaration merging)', () => {
+    expectTypeOf<Request['auth']>().toEqualTypeOf<AccessTokenInfo | undefined>()
+    expectTypeOf<NonNullable<Request['auth']>['subject']>().toEqualTypeOf<string | undefined>()
+    expectTypeOf<NonNullable<Request['auth']>['tokenType']>().toEqualTypeOf<'DPoP' | 'Bearer'>()
+    expectTypeOf<NonNullable<Request['auth']>['scopes']>().toEqualTypeOf<string[]>()
+  })
+
+  it('route options are checked', () => {
+    // @ts-expect-error scopes is a string array
+    protect(guard, { scopes: 'profile' })
+    // @ts-expect-error unknown option
+    protect(guard, { scope: ['profile'] })
+  })
+
+  it('one install is enough: createGuard is re-exported', () => {
+    expectTypeOf(createGuard).returns.toEqualTypeOf<Guard>()
+  })
+})

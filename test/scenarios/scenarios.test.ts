@@ -1,0 +1,232 @@
+/**
+ * Runs every scenario of `table.ts` against every driver of `drivers/index.ts`: real apps on
+ * 127.0.0.1, one emulator as Authlete for the whole file, a freshly signed DPoP proof per request.
+ * Finally checks that every framework gave the same answer to the same input.
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { request } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AuthleteOptions } from '@authlete-guard/core'
+import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { drivers } from './drivers'
+import type { AdapterDriver, ScenarioApp } from './harness'
+import { FORWARDED_ORIGIN, PUBLIC_URL, SUBJECT, scenarios, type AppConfig, type Expectation, type ProofSpec, type RequestSpec, type Scenario } from './table'
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>
+
+/** What a reply looked like, reduced to what must be equal across frameworks. */
+interface Outcome {
+  status: number
+  wwwAuthenticate: string | undefined
+  dpopNonce: boolean
+  cacheControl: string | undefined
+  pragma: string | undefined
+  contentType: string | undefined
+  body: unknown
+}
+
+let emu: Emulator
+let unreachableUrl: string
+let tokenKey: DpopKeyPair
+let otherKey: DpopKeyPair
+/** Emulator clock offset in ms, moved forward only to expire a token. */
+let clockOffset = 0
+/** scenario name -> driver name -> outcome of each step. */
+const outcomes = new Map<string, Map<string, Outcome[]>>()
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, now: () => Date.now() + clockOffset })
+  // A port that was open a moment ago and is closed now: connection refused, fast and certain.
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  unreachableUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  ;[tokenKey, otherKey] = await Promise.all([createDpopKeyPair('ES256'), createDpopKeyPair('ES256')])
+})
+
+afterAll(async () => {
+  await emu?.close()
+})
+
+function authleteFor(config: AppConfig): AuthleteOptions {
+  const baseUrl = config === 'unreachable' ? unreachableUrl : emu.url
+  return { baseUrl, serviceId: emu.serviceId, accessToken: emu.accessToken, timeoutMs: 2000 }
+}
+
+/** Issue the scenario's token on the emulator. */
+async function tokenFor(scenario: Scenario): Promise<string | undefined> {
+  const scopes = scenario.scopes ?? ['profile', 'write']
+  switch (scenario.token) {
+    case 'none':
+      return undefined
+    case 'unknown':
+      return `unknown-${crypto.randomUUID()}`
+    case 'bound':
+      return (await emu.createToken({ subject: SUBJECT, scopes, dpopKeyThumbprint: tokenKey.thumbprint })).accessToken
+    case 'unbound':
+    case 'expired':
+      return (await emu.createToken({ subject: SUBJECT, scopes, accessTokenDuration: 60 })).accessToken
+  }
+}
+
+function htuFor(app: ScenarioApp, spec: RequestSpec, proof: ProofSpec): string {
+  switch (proof.htu ?? 'request') {
+    case 'request':
+      return app.url + spec.route.path
+    case 'forwarded':
+      return FORWARDED_ORIGIN + spec.route.path
+    case 'public':
+      return PUBLIC_URL + spec.route.path
+    case 'unmounted':
+      return app.url + ('mountedAt' in spec.route ? spec.route.mountedAt : spec.route.path)
+  }
+}
+
+/** Send one request over the wire; repeated headers go out as separate header lines. */
+async function send(app: ScenarioApp, spec: RequestSpec, token: string | undefined, previousNonce: string | undefined) {
+  const headers: Record<string, string | string[]> = { ...spec.headers }
+  const proofs = await Promise.all(
+    (spec.proofs ?? []).map((proof) =>
+      createDpopProof(proof.key === 'other' ? otherKey : tokenKey, {
+        htm: proof.htm ?? spec.route.method,
+        htu: htuFor(app, spec, proof),
+        ...(token === undefined ? {} : { accessToken: token }),
+        ...(proof.nonce === 'previous' && previousNonce !== undefined ? { nonce: previousNonce } : {}),
+      }),
+    ),
+  )
+  if (proofs.length > 0) headers.dpop = proofs.length === 1 ? proofs[0]! : proofs
+  if (token !== undefined) {
+    const authorization = `${spec.scheme ?? (proofs.length > 0 ? 'DPoP' : 'Bearer')} ${token}`
+    headers.authorization = spec.twoAuthorizations ? [authorization, authorization] : authorization
+  }
+  const isPost = spec.route.method === 'POST'
+  if (isPost) headers['content-type'] = 'application/json'
+  const reply = await request(app.url + spec.route.path + (spec.query ?? ''), {
+    method: spec.route.method,
+    headers,
+    ...(isPost ? { body: '{"name":"item"}' } : {}),
+  })
+  const text = await reply.body.text()
+  const header = (name: string) => {
+    const value = reply.headers[name]
+    return Array.isArray(value) ? value.join(', ') : value
+  }
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {
+    // Left as text; the assertions below then fail with the text in the message.
+  }
+  return { status: reply.statusCode, header, body }
+}
+
+/**
+ * The challenges of a `WWW-Authenticate` value: scheme and `error` of each. Quoted strings are
+ * blanked first so that a scheme name inside an `error_description` is not taken for a challenge.
+ */
+export function parseChallenges(value: string): Array<{ scheme: string; error: string | undefined }> {
+  const quoted: string[] = []
+  const blanked = value.replace(/"(?:[^"\\]|\\.)*"/g, (q) => `"${quoted.push(q) - 1}"`)
+  const starts = [...blanked.matchAll(/(?:^|,)\s*([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?=\s+[A-Za-z0-9!#$%&'*+.^_`|~-]+\s*=|\s*,|\s*$)/g)]
+  return starts.map((start, i) => {
+    const segment = blanked.slice(start.index! + start[0].length, starts[i + 1]?.index ?? blanked.length)
+    const error = /(?:^|[\s,])error\s*=\s*(?:"(\d+)"|([^\s,]+))/.exec(segment)
+    const raw = error?.[1] !== undefined ? quoted[Number(error[1])]!.slice(1, -1) : error?.[2]
+    return { scheme: start[1]!, error: raw }
+  })
+}
+
+function assertReply(reply: Awaited<ReturnType<typeof send>>, expected: Expectation, routeRan: number) {
+  const where = `reply ${reply.status} ${JSON.stringify(reply.body)} WWW-Authenticate: ${reply.header('www-authenticate')}`
+  expect(reply.status, where).toBe(expected.status)
+  expect(reply.header('dpop-nonce') !== undefined, `DPoP-Nonce presence; ${where}`).toBe(expected.dpopNonce ?? false)
+  if (expected.status === 200) {
+    expect(routeRan, 'the route ran once').toBe(1)
+    expect(reply.body).toEqual({ ...expected.principal, clientId: emu.clientId ?? expect.any(Number) })
+    return
+  }
+  expect(routeRan, `the route must not run on a denial; ${where}`).toBe(0)
+  expect(reply.header('cache-control'), where).toMatch(/\bno-store\b/)
+  expect(reply.header('content-type'), where).toMatch(/^application\/json\b/)
+  const challenges = parseChallenges(reply.header('www-authenticate') ?? '')
+  expect(challenges.length, `a WWW-Authenticate challenge; ${where}`).toBeGreaterThan(0)
+  const body = reply.body as { error?: string }
+  if (expected.challenge?.error === null) {
+    // RFC 6750 §3.1: no credentials, so no error code anywhere.
+    expect(challenges.every((c) => c.error === undefined), where).toBe(true)
+    expect(body.error, where).toBeUndefined()
+    return
+  }
+  const withError = challenges.find((c) => c.error !== undefined)
+  expect(withError?.error, where).toBe(expected.challenge?.error)
+  if (expected.challenge?.scheme) expect(withError?.scheme.toLowerCase(), where).toBe(expected.challenge.scheme.toLowerCase())
+  expect(body.error, where).toBe(expected.challenge?.error)
+}
+
+async function armFault(fault: Scenario['fault']) {
+  if (fault === 'status-500') emu.faults.inject({ type: 'status', status: 500 }, { path: '/auth/introspection' })
+  if (fault === 'garbage') emu.faults.inject({ type: 'garbage' }, { path: '/auth/introspection' })
+}
+
+describe.each(drivers)('$name', (driver: AdapterDriver) => {
+  const apps = new Map<AppConfig, Promise<ScenarioApp>>()
+  const appFor = (config: AppConfig) => {
+    let app = apps.get(config)
+    if (!app) {
+      app = driver.start({
+        authlete: authleteFor(config),
+        trustProxy: config === 'trusted',
+        ...(config === 'publicUrl' ? { publicUrl: PUBLIC_URL } : {}),
+      })
+      apps.set(config, app)
+    }
+    return app
+  }
+  afterAll(async () => {
+    await Promise.all([...apps.values()].map(async (app) => (await app).close()))
+  })
+
+  it.each(scenarios.map((s) => [s.name, s] as const))('%s', async (_name, scenario) => {
+    const app = await appFor(scenario.app ?? 'default')
+    const token = await tokenFor(scenario)
+    const recorded: Outcome[] = []
+    let previousNonce: string | undefined
+    await armFault(scenario.fault)
+    if (scenario.token === 'expired') clockOffset = 120_000
+    try {
+      for (const step of scenario.steps) {
+        const before = app.routeRuns()
+        const reply = await send(app, step.request, token, previousNonce)
+        previousNonce = reply.header('dpop-nonce')
+        recorded.push({
+          status: reply.status,
+          wwwAuthenticate: reply.header('www-authenticate'),
+          dpopNonce: previousNonce !== undefined,
+          cacheControl: reply.header('cache-control'),
+          pragma: reply.header('pragma'),
+          contentType: reply.header('content-type')?.replace(/;\s*charset=utf-8$/i, ''),
+          body: reply.body,
+        })
+        assertReply(reply, step.expect, app.routeRuns() - before)
+      }
+    } finally {
+      clockOffset = 0
+      if (scenario.fault) emu.faults.clear()
+      if (!outcomes.has(scenario.name)) outcomes.set(scenario.name, new Map())
+      outcomes.get(scenario.name)!.set(driver.name, recorded)
+    }
+  })
+})
+
+describe('the same input gets the same answer in every framework', () => {
+  it.each(scenarios.map((s) => [s.name] as const))('%s', (name) => {
+    const byDriver = outcomes.get(name)
+    expect(byDriver?.size, 'every driver ran this scenario').toBe(drivers.length)
+    const [first, ...rest] = [...byDriver!.entries()]
+    for (const [driverName, outcome] of rest) {
+      expect({ driver: driverName, outcome }).toEqual({ driver: driverName, outcome: first![1] })
+    }
+  })
+})

@@ -1,0 +1,270 @@
+/**
+ * One table of request scenarios, run unchanged against every adapter (see `scenarios.test.ts`).
+ *
+ * A scenario names the app configuration it needs, the access token it presents and one or more
+ * requests, each with the answer expected. DPoP proofs are described, not stored: the runner signs
+ * a fresh one per request (new `jti`, `iat` now) for the URL the spec points at on the running app.
+ */
+import { ROUTES, type ScenarioRoute } from './harness'
+
+/** Origin a proxy in front of the app claims through `X-Forwarded-Proto` / `X-Forwarded-Host`. */
+export const FORWARDED_ORIGIN = 'https://api.example.com'
+export const FORWARDED_HEADERS = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' }
+
+/** `publicUrl` of the guard in the `publicUrl` app. */
+export const PUBLIC_URL = 'https://public.example.com'
+
+/**
+ * How the app is started. `default`: trust off, no publicUrl. `trusted`: the framework's
+ * proxy-trust setting on. `publicUrl`: the guard has `publicUrl: PUBLIC_URL`. `unreachable`: the
+ * guard points at a closed port on 127.0.0.1.
+ */
+export type AppConfig = 'default' | 'trusted' | 'publicUrl' | 'unreachable'
+
+/**
+ * The token presented. `bound`: DPoP-bound to the scenario's key. `unbound`: a plain token.
+ * `unknown`: never issued. `expired`: an unbound token past its expiry. `none`: no Authorization.
+ */
+export type TokenKind = 'bound' | 'unbound' | 'unknown' | 'expired' | 'none'
+
+/** Where a proof's `htu` points, given the running app's URL and the route requested. */
+export type HtuTarget =
+  | 'request' // the app's own URL + the route's full path (what the client actually called)
+  | 'forwarded' // FORWARDED_ORIGIN + path
+  | 'public' // PUBLIC_URL + path
+  | 'unmounted' // the app's URL + the path inside the sub-router (mount prefix dropped)
+
+/** One `DPoP` header. */
+export interface ProofSpec {
+  /** Key that signs the proof: the one the token is bound to (default) or another one. */
+  key?: 'token' | 'other'
+  htu?: HtuTarget
+  /** Default: the request's method. */
+  htm?: string
+  /** Put the `DPoP-Nonce` of the previous reply in the proof. */
+  nonce?: 'previous'
+}
+
+export interface RequestSpec {
+  route: ScenarioRoute
+  /** Appended to the request path (`?a=1`); never part of `htu`. */
+  query?: string
+  /** Authorization scheme; default `DPoP` when proofs are sent, else `Bearer`. */
+  scheme?: 'DPoP' | 'Bearer'
+  /** The `DPoP` headers, each a separate header line on the wire. Default none. */
+  proofs?: ProofSpec[]
+  /** Send the Authorization header twice. */
+  twoAuthorizations?: boolean
+  headers?: Record<string, string>
+}
+
+export interface Expectation {
+  status: number
+  /**
+   * The `WWW-Authenticate` answer on a denial: `scheme` of the challenge that carries the error
+   * (or the first one) and its `error` (`null`: no challenge has an error, RFC 6750 §3.1).
+   * The JSON body's `error` must match. Omit `scheme` where it is Authlete's choice.
+   */
+  challenge?: { scheme?: 'DPoP' | 'Bearer'; error: string | null }
+  /** Whether a `DPoP-Nonce` header must be present (default: must be absent). */
+  dpopNonce?: boolean
+  /** On 200: the route's JSON answer (clientId is the emulator's client). */
+  principal?: { sub: string; scopes: string[]; tokenType: 'DPoP' | 'Bearer' }
+}
+
+export interface Scenario {
+  name: string
+  app?: AppConfig
+  token: TokenKind
+  /** Scopes of the issued token. Default `['profile', 'write']`. */
+  scopes?: string[]
+  /** An Authlete fault armed on the emulator for this scenario only. */
+  fault?: 'status-500' | 'garbage'
+  steps: Array<{ request: RequestSpec; expect: Expectation }>
+}
+
+/** The subject of every issued token. */
+export const SUBJECT = 'alice'
+const SCOPES = ['profile', 'write']
+const dpopPrincipal = { sub: SUBJECT, scopes: SCOPES, tokenType: 'DPoP' } as const
+const bearerPrincipal = { sub: SUBJECT, scopes: SCOPES, tokenType: 'Bearer' } as const
+const proof: ProofSpec = {}
+
+const one = (request: RequestSpec, expect: Expectation) => [{ request, expect }]
+
+export const scenarios: Scenario[] = [
+  // --- allowed ------------------------------------------------------------------------------
+  {
+    name: 'RFC 9449 §7.1 DPoP-bound token with a valid proof, GET -> 200 with the principal',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, proofs: [proof] }, { status: 200, principal: dpopPrincipal }),
+  },
+  {
+    name: 'RFC 9449 §7.1 DPoP-bound token with a valid proof, POST -> 200 (htm POST)',
+    token: 'bound',
+    steps: one({ route: ROUTES.items, proofs: [proof] }, { status: 200, principal: dpopPrincipal }),
+  },
+  {
+    name: 'RFC 6750 §2.1 Bearer with an unbound token -> 200',
+    token: 'unbound',
+    steps: one({ route: ROUTES.me }, { status: 200, principal: bearerPrincipal }),
+  },
+  {
+    name: 'RFC 9449 §4.3 htu ignores the query string -> 200',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, query: '?page=2&sort=asc', proofs: [proof] }, { status: 200, principal: dpopPrincipal }),
+  },
+
+  // --- credentials missing or wrong -----------------------------------------------------------
+  {
+    name: 'RFC 6750 §3.1 no credentials -> 401 with a challenge without error',
+    token: 'none',
+    steps: one({ route: ROUTES.me }, { status: 401, challenge: { error: null } }),
+  },
+  {
+    name: 'RFC 6750 §3.1 unknown token -> 401 invalid_token',
+    token: 'unknown',
+    steps: one({ route: ROUTES.me }, { status: 401, challenge: { scheme: 'Bearer', error: 'invalid_token' } }),
+  },
+  {
+    name: 'RFC 6750 §3.1 expired token -> 401 invalid_token',
+    token: 'expired',
+    steps: one({ route: ROUTES.me }, { status: 401, challenge: { scheme: 'Bearer', error: 'invalid_token' } }),
+  },
+  {
+    name: 'RFC 6750 §3.1 insufficient scope -> 403 insufficient_scope',
+    token: 'unbound',
+    steps: one({ route: ROUTES.admin }, { status: 403, challenge: { scheme: 'Bearer', error: 'insufficient_scope' } }),
+  },
+
+  // --- DPoP proof problems --------------------------------------------------------------------
+  {
+    name: 'RFC 9449 §4.3 proof signed by another key than the token is bound to -> 401',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, proofs: [{ key: 'other' }] }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } }),
+  },
+  {
+    name: 'RFC 9449 §7.1 DPoP-bound token without a proof -> 401',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, scheme: 'DPoP' }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_token' } }),
+  },
+  {
+    name: 'RFC 9449 §4.3 proof for another method (htm) -> 401 invalid_dpop_proof',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, proofs: [{ htm: 'POST' }] }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } }),
+  },
+  {
+    name: 'RFC 9449 §4.3 two DPoP headers -> 401 invalid_dpop_proof',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, proofs: [proof, proof] }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } }),
+  },
+  {
+    name: 'RFC 6750 §3.1 two Authorization headers -> 400 invalid_request',
+    token: 'unbound',
+    steps: one({ route: ROUTES.me, twoAuthorizations: true }, { status: 400, challenge: { error: 'invalid_request' } }),
+  },
+  {
+    name: 'RFC 9449 §7.2 Bearer scheme plus a DPoP header -> 400 invalid_request',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, scheme: 'Bearer', proofs: [proof] }, { status: 400, challenge: { error: 'invalid_request' } }),
+  },
+  {
+    name: 'RFC 9449 §7.2 DPoP-bound token presented as Bearer -> 401, no downgrade',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, scheme: 'Bearer' }, { status: 401, challenge: { error: 'invalid_token' } }),
+  },
+
+  // --- nonces ---------------------------------------------------------------------------------
+  {
+    name: 'RFC 9449 §9 nonce required: 401 use_dpop_nonce + DPoP-Nonce, then 200 with the nonce',
+    token: 'bound',
+    steps: [
+      {
+        request: { route: ROUTES.nonce, proofs: [proof] },
+        expect: { status: 401, challenge: { scheme: 'DPoP', error: 'use_dpop_nonce' }, dpopNonce: true },
+      },
+      {
+        request: { route: ROUTES.nonce, proofs: [{ nonce: 'previous' }] },
+        expect: { status: 200, principal: dpopPrincipal, dpopNonce: true },
+      },
+    ],
+  },
+
+  // --- Authlete failures ----------------------------------------------------------------------
+  {
+    name: 'Authlete unreachable -> 500, the route does not run',
+    app: 'unreachable',
+    token: 'unknown',
+    steps: one({ route: ROUTES.me }, { status: 500, challenge: { error: 'server_error' } }),
+  },
+  {
+    name: 'Authlete answers HTTP 500 -> 500, the route does not run',
+    token: 'unbound',
+    fault: 'status-500',
+    steps: one({ route: ROUTES.me }, { status: 500, challenge: { error: 'server_error' } }),
+  },
+  {
+    name: 'Authlete answers garbage -> 500, the route does not run',
+    token: 'unbound',
+    fault: 'garbage',
+    steps: one({ route: ROUTES.me }, { status: 500, challenge: { error: 'server_error' } }),
+  },
+
+  // --- htu: proxies, publicUrl, mounting --------------------------------------------------------
+  {
+    name: 'trusted X-Forwarded-Proto/Host: a proof for the forwarded URL -> 200',
+    app: 'trusted',
+    token: 'bound',
+    steps: one(
+      { route: ROUTES.me, headers: FORWARDED_HEADERS, proofs: [{ htu: 'forwarded' }] },
+      { status: 200, principal: dpopPrincipal },
+    ),
+  },
+  {
+    name: 'trusted X-Forwarded-Proto/Host: a proof for the socket URL -> 401 invalid_dpop_proof',
+    app: 'trusted',
+    token: 'bound',
+    steps: one(
+      { route: ROUTES.me, headers: FORWARDED_HEADERS, proofs: [{ htu: 'request' }] },
+      { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } },
+    ),
+  },
+  {
+    name: 'untrusted X-Forwarded-Proto/Host: a proof for the forwarded URL -> 401 invalid_dpop_proof',
+    token: 'bound',
+    steps: one(
+      { route: ROUTES.me, headers: FORWARDED_HEADERS, proofs: [{ htu: 'forwarded' }] },
+      { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } },
+    ),
+  },
+  {
+    name: 'untrusted X-Forwarded-Proto/Host change nothing: a proof for the real URL -> 200',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, headers: FORWARDED_HEADERS, proofs: [{ htu: 'request' }] }, { status: 200, principal: dpopPrincipal }),
+  },
+  {
+    name: 'publicUrl: a proof for the public URL -> 200',
+    app: 'publicUrl',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, proofs: [{ htu: 'public' }] }, { status: 200, principal: dpopPrincipal }),
+  },
+  {
+    name: 'publicUrl: a proof for the socket URL -> 401 invalid_dpop_proof',
+    app: 'publicUrl',
+    token: 'bound',
+    steps: one({ route: ROUTES.me, proofs: [{ htu: 'request' }] }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } }),
+  },
+  {
+    name: 'sub-path mounting: htu holds the mount prefix (/v1/api/me) -> 200',
+    token: 'bound',
+    steps: one({ route: ROUTES.mountedMe, proofs: [proof] }, { status: 200, principal: dpopPrincipal }),
+  },
+  {
+    name: 'sub-path mounting: a proof without the mount prefix -> 401 invalid_dpop_proof',
+    token: 'bound',
+    steps: one(
+      { route: ROUTES.mountedMe, proofs: [{ htu: 'unmounted' }] },
+      { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } },
+    ),
+  },
+]
