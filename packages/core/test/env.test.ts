@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { authleteOptionsFromEnv } from '../src'
+
+describe('authleteOptionsFromEnv (the variables Authlete\'s SDKs read)', () => {
+  it('V3 from AUTHLETE_SERVICE_ACCESSTOKEN, the service id from AUTHLETE_SERVICE_APIKEY', () => {
+    expect(authleteOptionsFromEnv({ AUTHLETE_BASE_URL: 'https://us.authlete.com', AUTHLETE_SERVICE_APIKEY: '715948317', AUTHLETE_SERVICE_ACCESSTOKEN: 'tok' })).toEqual({
+      baseUrl: 'https://us.authlete.com', apiVersion: 'V3', serviceId: '715948317', accessToken: 'tok',
+    })
+  })
+  it('V2 from key and secret', () => {
+    expect(authleteOptionsFromEnv({ AUTHLETE_BASE_URL: 'https://api.authlete.com', AUTHLETE_SERVICE_APIKEY: '123', AUTHLETE_SERVICE_APISECRET: 's' })).toEqual({
+      baseUrl: 'https://api.authlete.com', apiVersion: 'V2', apiKey: '123', apiSecret: 's',
+    })
+  })
+  it('explicit AUTHLETE_API_VERSION=v2 wins, case-insensitive', () => {
+    expect(authleteOptionsFromEnv({ AUTHLETE_BASE_URL: 'https://x', AUTHLETE_API_VERSION: 'v2', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's', AUTHLETE_SERVICE_ACCESSTOKEN: 't' }).apiVersion).toBe('V2')
+  })
+  it('extra options are merged (timeoutMs)', () => {
+    expect(authleteOptionsFromEnv({ AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's' }, { timeoutMs: 900 }).timeoutMs).toBe(900)
+  })
+  const missing: Array<[string, Record<string, string>, RegExp]> = [
+    ['nothing set (V2 assumed)', {}, /V2 needs the environment variables AUTHLETE_BASE_URL, AUTHLETE_SERVICE_APIKEY, AUTHLETE_SERVICE_APISECRET/],
+    ['V3 without the service id', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_ACCESSTOKEN: 't' }, /V3 needs the environment variable AUTHLETE_SERVICE_APIKEY \(AUTHLETE_SERVICE_APIKEY holds the service id\)/],
+    ['V3 declared without the access token', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_API_VERSION: 'V3', AUTHLETE_SERVICE_APIKEY: '1' }, /AUTHLETE_SERVICE_ACCESSTOKEN/],
+    ['blank values count as missing', { AUTHLETE_BASE_URL: '  ', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's' }, /AUTHLETE_BASE_URL/],
+    ['bad version', { AUTHLETE_API_VERSION: 'V4' }, /must be V2 or V3/],
+  ]
+  it.each(missing)('%s -> ERR_MISSING_ENV naming what is missing', (_name, env, message) => {
+    expect(() => authleteOptionsFromEnv(env)).toThrow(message)
+    try {
+      authleteOptionsFromEnv(env)
+    } catch (e) {
+      expect((e as { code: string }).code).toBe('ERR_MISSING_ENV')
+    }
+  })
+  it('never echoes secret values in the error', () => {
+    try {
+      authleteOptionsFromEnv({ AUTHLETE_SERVICE_APISECRET: 'very-secret' })
+    } catch (e) {
+      expect((e as Error).message).not.toContain('very-secret')
+    }
+  })
+})
