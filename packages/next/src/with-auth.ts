@@ -32,8 +32,8 @@ export type RouteHandler<Req extends Request = Request, Context = RouteHandlerCo
  * and JSON body. On success the decision's headers (`DPoP-Nonce`) are added to the handler's
  * response. Works with `NextRequest` and with a plain `Request`; needs the Node.js runtime.
  *
- * `guard` may also be a function returning the guard: it is called on the first request, so
- * `next build` (which evaluates route modules) does not need the Authlete environment variables.
+ * `guard` may also be a function returning the guard: it is called once, on the first request,
+ * so `next build` (which evaluates route modules) does not need the Authlete environment variables.
  *
  * `htu` is built by the guard from the `Host` header (not from `request.url`, which `next start`
  * rewrites to `localhost`), `publicUrl` and `trustProxy`: behind a proxy or on Vercel set one of
@@ -51,16 +51,15 @@ export type RouteHandler<Req extends Request = Request, Context = RouteHandlerCo
  *
  * @example
  * // Created on the first request, so `next build` runs without AUTHLETE_* in its environment.
- * let guard: Guard | undefined
- * const getGuard = () => (guard ??= createGuard({ authlete: authleteOptionsFromEnv() }))
- * export const GET = withAuth(getGuard, async (_request, { auth }) => Response.json({ sub: auth.subject }))
+ * export const GET = withAuth(() => createGuard({ authlete: authleteOptionsFromEnv() }), async (_request, { auth }) => Response.json({ sub: auth.subject }))
  */
 export function withAuth<Req extends Request = Request, Context = RouteHandlerContext>(
   guard: Guard | (() => Guard),
   handler: AuthRouteHandler<Req, Context>,
   routeOptions?: RouteOptions,
 ): RouteHandler<Req, Context> {
-  const getGuard = typeof guard === 'function' ? guard : () => guard
+  let resolved = typeof guard === 'function' ? undefined : guard
+  const getGuard = () => (resolved ??= (guard as () => Guard)())
   return async function authleteGuardRouteHandler(request, context) {
     const decision = await getGuard().check(fromFetchRequest(request), routeOptions)
     if (!decision.allowed) {
