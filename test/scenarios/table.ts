@@ -144,9 +144,9 @@ export const scenarios: Scenario[] = [
     steps: one({ route: ROUTES.me, proofs: [{ key: 'other' }] }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } }),
   },
   {
-    name: 'RFC 9449 §7.1 DPoP-bound token without a proof -> 401',
+    name: 'RFC 9449 §7.1 DPoP scheme with a bound token but no proof -> 401 invalid_dpop_proof',
     token: 'bound',
-    steps: one({ route: ROUTES.me, scheme: 'DPoP' }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_token' } }),
+    steps: one({ route: ROUTES.me, scheme: 'DPoP' }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } }),
   },
   {
     name: 'RFC 9449 §4.3 proof for another method (htm) -> 401 invalid_dpop_proof',
