@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { fromNodeRequest } from '@authlete-guard/core'
+import { AuthleteGuardError, fromNodeRequest, validateRouteOptions } from '@authlete-guard/core'
 import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
 
 declare global {
@@ -40,6 +40,25 @@ export function toRequestLike(req: Request): RequestLike {
   })
 }
 
+function assertGuard(guard: Guard): void {
+  if (!guard || typeof guard.check !== 'function') {
+    throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/express: protect(guard) needs a guard from createGuard()')
+  }
+}
+
+/**
+ * The token of a request that went through `protect()`, typed non-null (`req.auth` is optional
+ * because Express types every request alike). Throws `ERR_INVALID_CONFIG`, which reaches your
+ * error handler as a 500, when the route has no `protect()` in front of it.
+ *
+ * @example
+ * app.get('/api/me', protect(guard), (req, res) => res.json({ sub: getAuth(req).subject }))
+ */
+export function getAuth(req: Request): AccessTokenInfo {
+  if (req.auth) return req.auth
+  throw new AuthleteGuardError('ERR_INVALID_CONFIG', `@authlete-guard/express: req.auth is not set on ${req.method} ${req.path}: add protect() to the route`)
+}
+
 /**
  * Express middleware that lets a request through only with an access token Authlete accepts for
  * `route`. Allowed: `req.auth` is set and the decision's headers (e.g. `DPoP-Nonce`) are on the
@@ -49,10 +68,12 @@ export function toRequestLike(req: Request): RequestLike {
  * @example
  * const guard = createGuard({ authlete: authleteOptionsFromEnv() })
  * app.get('/api/me', protect(guard, { scopes: ['profile'] }), (req, res) => {
- *   res.json({ sub: req.auth!.subject })
+ *   res.json({ sub: getAuth(req).subject }) // or req.auth?.subject
  * })
  */
 export function protect(guard: Guard, route?: RouteOptions): RequestHandler {
+  assertGuard(guard)
+  validateRouteOptions(route) // a typo in the options fails at start-up, not on the first request
   return function authleteGuard(req: Request, res: Response, next: NextFunction): void {
     guard
       .check(toRequestLike(req), route)

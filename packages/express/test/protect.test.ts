@@ -5,7 +5,8 @@ import express4 from 'express4'
 import type { ErrorRequestHandler } from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
-import { createGuard, protect, toRequestLike, type Decision, type Guard } from '../src/index'
+import * as surface from '../src/index'
+import { createGuard, getAuth, isAuthleteGuardError, protect, toRequestLike, type Decision, type Guard } from '../src/index'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
 
@@ -67,6 +68,10 @@ describe.each([
       runs++
       res.send('route ran')
     })
+    app.get('/unprotected', (req, res) => {
+      runs++
+      res.json({ sub: getAuth(req).subject })
+    })
     app.use(reportError)
     url = await serve(app)
   })
@@ -118,6 +123,12 @@ describe.each([
     expect(runs).toBe(before)
   })
 
+  it('getAuth on a route without protect() goes to the error handler', async () => {
+    const res = await fetch(`${url}/unprotected`)
+    expect(res.status).toBe(599)
+    expect((await res.json()).caught).toMatch(/add protect\(\) to the route/)
+  })
+
   it('reads scheme and host (port kept) through the app\'s trust proxy setting', async () => {
     const app = express()
     app.get('/origin', (req, res) => res.json(toRequestLike(req).frameworkOrigin))
@@ -139,6 +150,29 @@ describe.each([
     app.use('/v1', router)
     const base = await serve(app)
     expect(await (await fetch(`${base}/v1/me?x=1`)).json()).toEqual({ url: '/v1/me?x=1' })
+  })
+})
+
+describe('configuration', () => {
+  it('protect() refuses invalid route options and a missing guard at start-up', () => {
+    const guard = newGuard()
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (error) {
+        return isAuthleteGuardError(error) ? error.code : 'other'
+      }
+      return 'none'
+    }
+    expect(codeOf(() => protect(guard, { scopes: 'profile' as unknown as string[] }))).toBe('ERR_INVALID_CONFIG')
+    expect(codeOf(() => protect(undefined as unknown as Guard))).toBe('ERR_INVALID_CONFIG')
+    expect(codeOf(() => protect(guard, { scopes: ['profile'] }))).toBe('none')
+  })
+
+  it('exports exactly the public surface (no accidental growth)', () => {
+    expect(Object.keys(surface).sort()).toEqual([
+      'AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'getAuth', 'isAuthleteGuardError', 'protect', 'toRequestLike',
+    ])
   })
 })
 

@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler } from 'express'
 import { describe, expectTypeOf, it } from 'vitest'
-import { createGuard, protect, type AccessTokenInfo, type Guard, type RouteOptions } from '../src/index'
+import { createGuard, getAuth, protect, type AccessTokenInfo, type Guard, type RouteOptions } from '../src/index'
 
 declare const guard: Guard
 
@@ -20,6 +20,11 @@ describe('@authlete-guard/express types', () => {
     expectTypeOf<NonNullable<Request['auth']>['subject']>().toEqualTypeOf<string | undefined>()
     expectTypeOf<NonNullable<Request['auth']>['tokenType']>().toEqualTypeOf<'DPoP' | 'Bearer'>()
     expectTypeOf<NonNullable<Request['auth']>['scopes']>().toEqualTypeOf<string[]>()
+  })
+
+  it('getAuth gives the token typed non-null', () => {
+    expectTypeOf(getAuth).parameters.toEqualTypeOf<[req: Request]>()
+    expectTypeOf(getAuth).returns.toEqualTypeOf<AccessTokenInfo>()
   })
 
   it('route options are checked', () => {

@@ -1,5 +1,5 @@
 import type { Context, DefaultState, Middleware } from 'koa'
-import { fromNodeRequest } from '@authlete-guard/core'
+import { AuthleteGuardError, fromNodeRequest, validateRouteOptions } from '@authlete-guard/core'
 import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
 
 /**
@@ -43,6 +43,10 @@ export function toRequestLike(ctx: Context): RequestLike {
  * })
  */
 export function protect<StateT = DefaultState>(guard: Guard, route?: RouteOptions): Middleware<StateT & AuthState> {
+  if (!guard || typeof guard.check !== 'function') {
+    throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/koa: protect(guard) needs a guard from createGuard()')
+  }
+  validateRouteOptions(route) // a typo in the options fails at start-up, not on the first request
   return async function authleteGuard(ctx, next) {
     const decision = await guard.check(toRequestLike(ctx), route)
     ctx.set(decision.headers)

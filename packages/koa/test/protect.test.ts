@@ -5,7 +5,8 @@ import Koa2 from 'koa2'
 import Router from '@koa/router'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
-import { createGuard, protect, toRequestLike, type Decision, type Guard } from '../src/index'
+import * as surface from '../src/index'
+import { createGuard, isAuthleteGuardError, protect, toRequestLike, type Decision, type Guard } from '../src/index'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
 
@@ -147,6 +148,29 @@ describe.each([
     app.use(outer.routes())
     const base = await serve(app)
     expect(await (await fetch(`${base}/v1/api/me?x=1`)).json()).toEqual({ url: '/v1/api/me?x=1' })
+  })
+})
+
+describe('configuration', () => {
+  it('protect() refuses invalid route options and a missing guard at start-up', () => {
+    const guard = newGuard()
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (error) {
+        return isAuthleteGuardError(error) ? error.code : 'other'
+      }
+      return 'none'
+    }
+    expect(codeOf(() => protect(guard, { scopes: 'profile' as unknown as string[] }))).toBe('ERR_INVALID_CONFIG')
+    expect(codeOf(() => protect(undefined as unknown as Guard))).toBe('ERR_INVALID_CONFIG')
+    expect(codeOf(() => protect(guard, { scopes: ['profile'] }))).toBe('none')
+  })
+
+  it('exports exactly the public surface (no accidental growth)', () => {
+    expect(Object.keys(surface).sort()).toEqual([
+      'AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'isAuthleteGuardError', 'protect', 'toRequestLike',
+    ])
   })
 })
 
