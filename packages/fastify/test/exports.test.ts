@@ -1,0 +1,16 @@
+import { expect, test } from 'vitest'
+import * as api from '../src/index'
+
+// The public surface grows only on purpose: a new export must be added here too.
+test('public exports', () => {
+  expect(Object.keys(api).sort()).toEqual([
+    'AuthleteGuardError',
+    'authleteGuard',
+    'authleteOptionsFromEnv',
+    'createGuard',
+    'default',
+    'getAuth',
+    'isAuthleteGuardError',
+  ])
+  expect(api.default).toBe(api.authleteGuard)
+})
