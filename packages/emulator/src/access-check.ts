@@ -1,0 +1,87 @@
+import { buildChallenge } from './challenge'
+import { DPOP_IAT_MAX_AGE_SECONDS, DPOP_IAT_MAX_FUTURE_SECONDS } from './defaults'
+import { verifyDpopProof } from './dpop-verify'
+import { RESULTS, type ResultEntry } from './result-codes'
+import type { EmulatorStore } from './store'
+import type { TokenRecord } from './types'
+
+/** Per-API result codes for the token checks shared by introspection and UserInfo. */
+export interface AccessCheckCodes {
+  missingToken: ResultEntry
+  notFound: ResultEntry
+  expired: ResultEntry
+}
+
+/** The request fields the shared check reads. */
+export interface AccessCheckRequest {
+  token?: unknown
+  dpop?: unknown
+  htm?: unknown
+  htu?: unknown
+  dpopNonceRequired?: unknown
+}
+
+/** Outcome of {@link checkAccess}; on failure the action and challenge are ready to answer. */
+export type AccessCheck =
+  | { ok: true; record: TokenRecord; scheme: 'Bearer' | 'DPoP'; dpopNonce?: string }
+  | {
+      ok: false
+      action: 'BAD_REQUEST' | 'UNAUTHORIZED'
+      result: ResultEntry
+      responseContent: string
+      scheme: 'Bearer' | 'DPoP'
+      record?: TokenRecord
+      dpopNonce?: string
+    }
+
+/** True when the API call carries a DPoP proof (an empty string counts as none). */
+export const hasDpop = (dpop: unknown): boolean => dpop !== undefined && dpop !== null && dpop !== ''
+
+/** How long a seen `jti` is remembered: as long as its proof could pass the `iat` window. */
+export const JTI_TTL_MS = (DPOP_IAT_MAX_AGE_SECONDS + DPOP_IAT_MAX_FUTURE_SECONDS) * 1000
+
+/**
+ * Token existence, expiry and DPoP checks common to `/auth/introspection` and `/auth/userinfo`.
+ * A DPoP-bound token needs a valid proof signed by its key; an unbound token is accepted with or
+ * without a proof, but a proof that is present must be valid. The `DPoP` scheme is used in the
+ * challenge when the token is bound or a proof was sent.
+ */
+export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, codes: AccessCheckCodes): AccessCheck {
+  const dpopGiven = hasDpop(request.dpop)
+  const nonceRequired = store.settings.dpopNonceRequired || request.dpopNonceRequired === true
+  const token = request.token
+  const record = typeof token === 'string' && token !== '' ? store.byAccessToken.get(token) : undefined
+  const scheme: 'Bearer' | 'DPoP' = dpopGiven || record?.jkt !== undefined ? 'DPoP' : 'Bearer'
+  const dpopNonce = nonceRequired && scheme === 'DPoP' ? store.currentNonce() : undefined
+
+  const deny = (action: 'BAD_REQUEST' | 'UNAUTHORIZED', error: string, result: ResultEntry): AccessCheck => ({
+    ok: false,
+    action,
+    result,
+    responseContent: buildChallenge({ scheme, error, result }),
+    scheme,
+    record,
+    dpopNonce,
+  })
+
+  if (typeof token !== 'string' || token === '') return deny('BAD_REQUEST', 'invalid_request', codes.missingToken)
+  if (!record) return deny('UNAUTHORIZED', 'invalid_token', codes.notFound)
+  if (store.now() >= record.expiresAt) return deny('UNAUTHORIZED', 'invalid_token', codes.expired)
+
+  if (record.jkt !== undefined && !dpopGiven) return deny('UNAUTHORIZED', 'invalid_token', RESULTS.dpopMissing)
+  if (dpopGiven) {
+    const verdict = verifyDpopProof({
+      proof: request.dpop,
+      htm: request.htm,
+      htu: request.htu,
+      accessToken: token,
+      expectedJkt: record.jkt,
+      now: store.now(),
+      nonceRequired,
+      isNonceValid: (nonce) => store.isNonceValid(nonce),
+      rememberJti: (htu, jti) => store.jtis.remember(htu, jti, store.now(), JTI_TTL_MS),
+    })
+    if (!verdict.ok) return deny('UNAUTHORIZED', verdict.error, verdict.result)
+  }
+  return { ok: true, record, scheme, dpopNonce }
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+import { hasDpop, JTI_TTL_MS } from './access-check'
+import { oauthErrorBody } from './challenge'
+import { authenticateClient } from './client-auth'
+import { DEFAULT_PUSHED_AUTH_REQ_DURATION, MAX_PAR_PARAMETERS_BYTES } from './defaults'
+import { verifyDpopProof } from './dpop-verify'
+import { parseForm } from './form'
+import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
+import type { EmulatorStore } from './store'
+import type { ApiResponse } from './types'
+
+/** Prefix of the `request_uri` values (RFC 9126 §2.2). */
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:'
+
+type ParAction = 'CREATED' | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL_SERVER_ERROR'
+
+/**
+ * `/pushed_auth_req` (RFC 9126): client authentication, basic authorization request checks and an
+ * optional DPoP proof (RFC 9449 §10.1; its key thumbprint is kept as the request's `dpop_jkt`).
+ * Answers `CREATED` with a `request_uri`.
+ */
+export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
+  const nonceRequired = store.settings.dpopNonceRequired || body.dpopNonceRequired === true
+  const dpopNonce = nonceRequired ? store.currentNonce() : undefined
+  const respond = (action: ParAction, result: ResultEntry, responseContent: string, extra: ApiResponse = {}): ApiResponse => ({
+    type: 'pushedAuthReqResponse',
+    resultCode: result.code,
+    resultMessage: formatResultMessage(result),
+    action,
+    responseContent,
+    ...extra,
+    ...(dpopNonce !== undefined ? { dpopNonce } : {}),
+  })
+  const fail = (action: ParAction, error: string, result: ResultEntry) => respond(action, result, oauthErrorBody(error, result))
+
+  if (typeof body.parameters !== 'string') return fail('INTERNAL_SERVER_ERROR', 'server_error', RESULTS.parMissingParameters)
+  if (Buffer.byteLength(body.parameters) > MAX_PAR_PARAMETERS_BYTES) return fail('PAYLOAD_TOO_LARGE', 'invalid_request', RESULTS.parTooLarge)
+  const form = parseForm(body.parameters)
+
+  const auth = authenticateClient(store, body, form, { unknownClient: RESULTS.parUnknownClient, badSecret: RESULTS.parBadClientSecret })
+  if (!auth.ok) return fail('UNAUTHORIZED', 'invalid_client', auth.result)
+  const { client } = auth
+
+  let jkt: string | undefined
+  if (hasDpop(body.dpop)) {
+    const verdict = verifyDpopProof({
+      proof: body.dpop,
+      htm: body.htm ?? 'POST',
+      htu: body.htu ?? store.settings.pushedAuthReqEndpoint,
+      now: store.now(),
+      nonceRequired,
+      isNonceValid: (nonce) => store.isNonceValid(nonce),
+      rememberJti: (htu, jti) => store.jtis.remember(htu, jti, store.now(), JTI_TTL_MS),
+    })
+    if (!verdict.ok) return fail('BAD_REQUEST', verdict.error === 'use_dpop_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof', verdict.result)
+    jkt = verdict.jkt
+  }
+
+  if (form.get('request_uri') !== undefined) return fail('BAD_REQUEST', 'invalid_request', RESULTS.parRequestUriNotAllowed)
+  if (form.get('response_type') === undefined) return fail('BAD_REQUEST', 'invalid_request', RESULTS.parMissingResponseType)
+  const redirectUri = form.get('redirect_uri')
+  if (client.redirectUris && client.redirectUris.length > 0 && (redirectUri === undefined || !client.redirectUris.includes(redirectUri))) {
+    return fail('BAD_REQUEST', 'invalid_request', RESULTS.parBadRedirectUri)
+  }
+  const dpopJktParam = form.get('dpop_jkt')
+  if (dpopJktParam !== undefined && jkt !== undefined && dpopJktParam !== jkt) {
+    return fail('BAD_REQUEST', 'invalid_dpop_proof', RESULTS.parDpopJktMismatch)
+  }
+
+  const requestUri = REQUEST_URI_PREFIX + randomBytes(24).toString('base64url')
+  store.pushedRequests.set(requestUri, {
+    requestUri,
+    clientId: client.clientId,
+    parameters: form.entries,
+    dpopJkt: dpopJktParam ?? jkt,
+    expiresAt: store.now() + DEFAULT_PUSHED_AUTH_REQ_DURATION * 1000,
+  })
+  return respond(
+    'CREATED',
+    RESULTS.parOk,
+    JSON.stringify({ expires_in: DEFAULT_PUSHED_AUTH_REQ_DURATION, request_uri: requestUri }),
+    { requestUri, clientId: client.clientId, clientIdAlias: client.clientIdAlias, clientIdAliasUsed: auth.aliasUsed },
+  )
+}

@@ -1,0 +1,199 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { MAX_REQUEST_BODY_BYTES } from './defaults'
+import type { Fault, Faults } from './faults'
+import { handleIntrospection } from './introspection'
+import { handleStandardIntrospection } from './introspection-standard'
+import { handlePushedAuthReq } from './par'
+import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
+import { handleRevocation } from './revocation'
+import type { EmulatorStore } from './store'
+import { handleToken } from './token'
+import { handleTokenCreate } from './token-create'
+import type { ApiResponse, RecordedRequest } from './types'
+import { handleUserInfo, handleUserInfoIssue } from './userinfo'
+
+/** Service credentials the API checks on every call. */
+export interface ServiceCredentials {
+  serviceId: string
+  apiSecret: string
+  accessToken: string
+}
+
+type Handler = (store: EmulatorStore, body: Record<string, unknown>) => ApiResponse
+
+/** API paths (after `/api` or `/api/{serviceId}`) and their handlers. */
+export const ROUTES: Readonly<Record<string, Handler>> = {
+  '/auth/introspection': handleIntrospection,
+  '/auth/introspection/standard': handleStandardIntrospection,
+  '/auth/token': handleToken,
+  '/auth/token/create': handleTokenCreate,
+  '/auth/userinfo': handleUserInfo,
+  '/auth/userinfo/issue': handleUserInfoIssue,
+  '/auth/revocation': handleRevocation,
+  '/pushed_auth_req': handlePushedAuthReq,
+}
+
+/** Split `/api/...` into version, service id and API path. */
+export function parseApiPath(pathname: string): { version: 'V2' | 'V3'; serviceId?: string; apiPath: string } | undefined {
+  if (!pathname.startsWith('/api/')) return undefined
+  const rest = pathname.slice('/api'.length)
+  const v3 = /^\/(\d+)(\/.*)$/.exec(rest)
+  if (v3) return { version: 'V3', serviceId: v3[1], apiPath: v3[2] ?? '' }
+  return { version: 'V2', apiPath: rest }
+}
+
+/** What {@link createApiServer} works with. */
+export interface ApiServerParts {
+  store: EmulatorStore
+  faults: Faults
+  requests: RecordedRequest[]
+  credentials: ServiceCredentials
+}
+
+/** The HTTP server plus a way to stop it with its open sockets and pending timers. */
+export interface ApiServer {
+  server: Server
+  close(): Promise<void>
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  if (res.destroyed || res.headersSent) return
+  const text = typeof body === 'string' ? body : JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json;charset=UTF-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+    ...extraHeaders,
+  })
+  res.end(text)
+}
+
+const apiError = (result: ResultEntry) => ({ resultCode: result.code, resultMessage: formatResultMessage(result) })
+
+function credentialsValid(req: IncomingMessage, parsed: NonNullable<ReturnType<typeof parseApiPath>>, credentials: ServiceCredentials): boolean {
+  const authorization = req.headers.authorization ?? ''
+  if (parsed.version === 'V3') {
+    return parsed.serviceId === credentials.serviceId && authorization === `Bearer ${credentials.accessToken}`
+  }
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization)
+  if (!match?.[1]) return false
+  return Buffer.from(match[1], 'base64').toString('utf8') === `${credentials.serviceId}:${credentials.apiSecret}`
+}
+
+function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = false
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_REQUEST_BODY_BYTES) tooLarge = true
+      else chunks.push(chunk)
+    })
+    req.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge }))
+    req.on('error', reject)
+  })
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The emulator's HTTP server: records every request, applies injected faults, checks the service
+ * credentials (v2 HTTP Basic on `/api/...`, v3 Bearer on `/api/{serviceId}/...`), routes POSTs
+ * with a JSON object body to the handlers, and answers verdicts with HTTP 200 as Authlete does.
+ */
+export function createApiServer({ store, faults, requests, credentials }: ApiServerParts): ApiServer {
+  const sockets = new Set<Socket>()
+  const timers = new Set<NodeJS.Timeout>()
+
+  const delay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        resolve()
+      }, ms)
+      timers.add(timer)
+    })
+
+  /** Apply a fault; returns true when the request has been dealt with. */
+  const applyFault = async (fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    switch (fault.type) {
+      case 'latency':
+        await delay(fault.ms)
+        return false
+      case 'status':
+        sendJson(res, fault.status, fault.body === undefined ? apiError(RESULTS.internalError) : fault.body)
+        return true
+      case 'garbage':
+        sendJson(res, 200, '<html><body>502 Bad Gateway</body></html> {"resultCode":')
+        return true
+      case 'hang':
+        return true
+      case 'reset':
+        req.socket.destroy()
+        return true
+      case 'reply':
+        sendJson(res, fault.status ?? 200, fault.body)
+        return true
+    }
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { text, tooLarge } = await readBody(req)
+    const pathname = new URL(req.url ?? '/', 'http://emulator.invalid').pathname
+    const parsed = parseApiPath(pathname)
+    const json = parseJson(text)
+    requests.push({
+      method: req.method ?? 'GET',
+      path: pathname,
+      apiPath: parsed?.apiPath ?? pathname,
+      version: parsed?.version,
+      headers: req.headers,
+      body: json === undefined ? text : json,
+      receivedAt: store.now(),
+    })
+
+    const fault = faults.take(parsed?.apiPath ?? pathname)
+    if (fault && (await applyFault(fault, req, res))) return
+
+    const handler = parsed && Object.hasOwn(ROUTES, parsed.apiPath) ? ROUTES[parsed.apiPath] : undefined
+    if (!parsed || !handler) return sendJson(res, 404, apiError(RESULTS.unknownApi))
+    if (!credentialsValid(req, parsed, credentials)) {
+      const challenge = parsed.version === 'V3' ? 'Bearer realm="Authlete"' : 'Basic realm="Authlete"'
+      return sendJson(res, 401, apiError(RESULTS.unauthorizedApiCall), { 'www-authenticate': challenge })
+    }
+    if (req.method !== 'POST') return sendJson(res, 405, apiError(RESULTS.methodNotAllowed), { allow: 'POST' })
+    if (tooLarge) return sendJson(res, 413, apiError(RESULTS.requestBodyTooLarge))
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return sendJson(res, 400, apiError(RESULTS.invalidRequestBody))
+    sendJson(res, 200, handler(store, json as Record<string, unknown>))
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => sendJson(res, 500, apiError(RESULTS.internalError)))
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer)
+        timers.clear()
+        if (!server.listening) return resolve()
+        server.close((error) => (error ? reject(error) : resolve()))
+        // Hanging and keep-alive sockets would otherwise hold close() open.
+        server.closeAllConnections()
+        for (const socket of sockets) socket.destroy()
+      }),
+  }
+}

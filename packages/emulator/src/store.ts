@@ -1,0 +1,154 @@
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { DEFAULT_CLIENT } from './defaults'
+import { DpopNonces } from './dpop-nonces'
+import { JtiCache } from './jti-cache'
+import type { EmulatorClient, EmulatorSettings, GrantType, TokenProperty, TokenRecord } from './types'
+
+/** An authorization code made by `emu.createAuthorizationCode()`. */
+export interface AuthorizationCodeRecord {
+  code: string
+  clientId: number
+  subject: string
+  scopes: string[]
+  redirectUri?: string
+  claims?: string[]
+  nonce?: string
+  codeChallenge?: string
+  codeChallengeMethod?: 'S256' | 'plain'
+  dpopJkt?: string
+  acr?: string
+  authTime?: number
+  resources?: string[]
+  properties?: TokenProperty[]
+  expiresAt: number
+  used: boolean
+  /** Access tokens issued with this code (revoked if the code is replayed, RFC 6749 §4.1.2). */
+  issued: string[]
+}
+
+/** A request registered at `/pushed_auth_req`. */
+export interface PushedAuthorizationRequest {
+  requestUri: string
+  clientId: number
+  /** The authorization request parameters as pushed. */
+  parameters: Record<string, string>
+  dpopJkt?: string
+  expiresAt: number
+}
+
+/** What {@link EmulatorStore.issue} needs to mint a grant. */
+export interface IssueParams {
+  client: EmulatorClient
+  clientIdAliasUsed?: boolean
+  grantType: GrantType
+  subject?: string
+  scopes?: string[]
+  accessTokenDuration?: number
+  refreshTokenDuration?: number
+  withRefreshToken: boolean
+  jkt?: string
+  resources?: string[]
+  properties?: TokenProperty[]
+  claims?: string[]
+  acr?: string
+  authTime?: number
+  accessToken?: string
+  refreshToken?: string
+}
+
+/** Random opaque token value (32 bytes, base64url), like Authlete's. */
+export const randomToken = (): string => randomBytes(32).toString('base64url')
+
+/**
+ * In-memory state of one emulator: clients, grants (access + refresh tokens), authorization codes,
+ * pushed requests, DPoP nonces and seen `jti` values.
+ */
+export class EmulatorStore {
+  readonly clients = new Map<number, EmulatorClient>()
+  readonly byAccessToken = new Map<string, TokenRecord>()
+  readonly byRefreshToken = new Map<string, TokenRecord>()
+  readonly codes = new Map<string, AuthorizationCodeRecord>()
+  readonly pushedRequests = new Map<string, PushedAuthorizationRequest>()
+  readonly nonces = new DpopNonces()
+  readonly jtis = new JtiCache()
+  #signingKey: { privateKey: KeyObject; kid: string } | undefined
+
+  constructor(
+    readonly settings: EmulatorSettings,
+    readonly now: () => number,
+    clients: readonly EmulatorClient[] = [],
+  ) {
+    this.addClient({ ...DEFAULT_CLIENT })
+    for (const client of clients) this.addClient(client)
+  }
+
+  addClient(client: EmulatorClient): void {
+    this.clients.set(client.clientId, { ...client })
+  }
+
+  /** Look a client up by numeric id (number or digit string) or by alias. */
+  findClient(id: unknown): { client: EmulatorClient; aliasUsed: boolean } | undefined {
+    if (typeof id === 'number' || (typeof id === 'string' && /^\d+$/.test(id))) {
+      const client = this.clients.get(Number(id))
+      if (client) return { client, aliasUsed: false }
+    }
+    if (typeof id === 'string' && id !== '') {
+      for (const client of this.clients.values()) if (client.clientIdAlias === id) return { client, aliasUsed: true }
+    }
+    return undefined
+  }
+
+  /** The current DPoP nonce (minted on demand). */
+  currentNonce(): string {
+    return this.nonces.current(this.now(), this.settings.dpopNonceDuration)
+  }
+
+  isNonceValid(nonce: unknown): boolean {
+    return this.nonces.isValid(nonce, this.now(), this.settings.dpopNonceDuration)
+  }
+
+  /** The service's ES256 key for signed responses (made on first use). */
+  signingKey(): { privateKey: KeyObject; kid: string } {
+    if (!this.#signingKey) {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      this.#signingKey = { privateKey, kid: randomBytes(8).toString('base64url') }
+    }
+    return this.#signingKey
+  }
+
+  /** Mint and store a grant. */
+  issue(params: IssueParams): TokenRecord {
+    const now = this.now()
+    const accessTokenDuration = params.accessTokenDuration ?? this.settings.accessTokenDuration
+    const record: TokenRecord = {
+      accessToken: params.accessToken ?? randomToken(),
+      clientId: params.client.clientId,
+      clientIdAlias: params.client.clientIdAlias,
+      clientIdAliasUsed: params.clientIdAliasUsed ?? false,
+      subject: params.subject,
+      scopes: params.scopes ?? [],
+      createdAt: now,
+      expiresAt: now + accessTokenDuration * 1000,
+      jkt: params.jkt,
+      resources: params.resources,
+      properties: params.properties,
+      grantType: params.grantType,
+      claims: params.claims,
+      acr: params.acr,
+      authTime: params.authTime,
+    }
+    if (params.withRefreshToken) {
+      record.refreshToken = params.refreshToken ?? randomToken()
+      record.refreshTokenExpiresAt = now + (params.refreshTokenDuration ?? this.settings.refreshTokenDuration) * 1000
+      this.byRefreshToken.set(record.refreshToken, record)
+    }
+    this.byAccessToken.set(record.accessToken, record)
+    return record
+  }
+
+  /** Delete a grant: its access token and refresh token stop working (Authlete deletes revoked tokens). */
+  remove(record: TokenRecord): void {
+    this.byAccessToken.delete(record.accessToken)
+    if (record.refreshToken) this.byRefreshToken.delete(record.refreshToken)
+  }
+}

@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto'
+import { hasDpop, JTI_TTL_MS } from './access-check'
+import { oauthErrorBody } from './challenge'
+import { authenticateClient } from './client-auth'
+import { verifyDpopProof } from './dpop-verify'
+import { parseForm, splitScope, type FormParameters } from './form'
+import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
+import type { EmulatorStore } from './store'
+import type { ApiResponse, EmulatorClient, TokenRecord } from './types'
+
+/** Grant types `/auth/token` handles itself; others get `unsupported_grant_type`. */
+export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const
+
+type TokenAction = 'OK' | 'BAD_REQUEST' | 'INVALID_CLIENT' | 'INTERNAL_SERVER_ERROR'
+
+interface GrantContext {
+  store: EmulatorStore
+  form: FormParameters
+  client: EmulatorClient
+  aliasUsed: boolean
+  /** Thumbprint of a verified DPoP proof, if one was sent. */
+  jkt?: string
+}
+
+type GrantOutcome = { ok: true; record: TokenRecord } | { ok: false; error: string; result: ResultEntry }
+
+const reject = (error: string, result: ResultEntry): GrantOutcome => ({ ok: false, error, result })
+
+function authorizationCodeGrant({ store, form, client, aliasUsed, jkt }: GrantContext): GrantOutcome {
+  const code = form.get('code')
+  if (!code) return reject('invalid_request', RESULTS.tokenMissingCode)
+  const record = store.codes.get(code)
+  if (!record || record.clientId !== client.clientId || record.expiresAt <= store.now()) return reject('invalid_grant', RESULTS.tokenInvalidCode)
+  if (record.used) {
+    // A replayed code revokes what it issued (RFC 6749 §4.1.2).
+    for (const accessToken of record.issued) {
+      const issued = store.byAccessToken.get(accessToken)
+      if (issued) store.remove(issued)
+    }
+    return reject('invalid_grant', RESULTS.tokenInvalidCode)
+  }
+  if (record.redirectUri !== undefined && form.get('redirect_uri') !== record.redirectUri) {
+    return reject('invalid_grant', RESULTS.tokenRedirectUriMismatch)
+  }
+  if (record.codeChallenge !== undefined) {
+    const verifier = form.get('code_verifier')
+    const computed = verifier === undefined ? undefined : record.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url')
+    if (computed !== record.codeChallenge) return reject('invalid_grant', RESULTS.tokenPkceFailed)
+  }
+  if (record.dpopJkt !== undefined && record.dpopJkt !== jkt) return reject('invalid_dpop_proof', RESULTS.tokenDpopJktMismatch)
+  record.used = true
+  const issued = store.issue({
+    client,
+    clientIdAliasUsed: aliasUsed,
+    grantType: 'AUTHORIZATION_CODE',
+    subject: record.subject,
+    scopes: record.scopes,
+    withRefreshToken: true,
+    jkt,
+    resources: record.resources,
+    properties: record.properties,
+    claims: record.claims,
+    acr: record.acr,
+    authTime: record.authTime,
+  })
+  record.issued.push(issued.accessToken)
+  return { ok: true, record: issued }
+}
+
+function refreshTokenGrant({ store, form, client, aliasUsed, jkt }: GrantContext): GrantOutcome {
+  const refreshToken = form.get('refresh_token')
+  if (!refreshToken) return reject('invalid_request', RESULTS.tokenMissingRefreshToken)
+  const old = store.byRefreshToken.get(refreshToken)
+  if (!old || old.clientId !== client.clientId || (old.refreshTokenExpiresAt ?? 0) <= store.now()) {
+    return reject('invalid_grant', RESULTS.tokenInvalidRefreshToken)
+  }
+  if (old.jkt !== undefined) {
+    if (jkt === undefined) return reject('invalid_dpop_proof', RESULTS.tokenRefreshNeedsDpop)
+    if (jkt !== old.jkt) return reject('invalid_dpop_proof', RESULTS.dpopThumbprintMismatch)
+  }
+  const requested = splitScope(form.get('scope'))
+  if (requested.some((scope) => !old.scopes.includes(scope))) return reject('invalid_scope', RESULTS.tokenInvalidScope)
+  // Authlete keeps an access token and its refresh token as one record: refreshing replaces both.
+  store.remove(old)
+  const issued = store.issue({
+    client,
+    clientIdAliasUsed: aliasUsed,
+    grantType: 'REFRESH_TOKEN',
+    subject: old.subject,
+    scopes: requested.length > 0 ? requested : old.scopes,
+    withRefreshToken: true,
+    jkt: old.jkt ?? jkt,
+    resources: old.resources,
+    properties: old.properties,
+    claims: old.claims,
+    acr: old.acr,
+    authTime: old.authTime,
+  })
+  return { ok: true, record: issued }
+}
+
+function clientCredentialsGrant({ store, form, client, aliasUsed, jkt }: GrantContext): GrantOutcome {
+  if (!client.clientSecret) return reject('unauthorized_client', RESULTS.tokenPublicClientNotAllowed)
+  const resources = form.getAll('resource')
+  const record = store.issue({
+    client,
+    clientIdAliasUsed: aliasUsed,
+    grantType: 'CLIENT_CREDENTIALS',
+    scopes: splitScope(form.get('scope')),
+    withRefreshToken: false,
+    jkt,
+    resources: resources.length > 0 ? resources : undefined,
+  })
+  return { ok: true, record }
+}
+
+const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (context: GrantContext) => GrantOutcome> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+}
+
+/**
+ * `/auth/token`: client authentication, DPoP proof at the token endpoint (binds the issued token
+ * to the proof key, RFC 9449 §5), then the `authorization_code`, `refresh_token` or
+ * `client_credentials` grant. `responseContent` is the JSON body for the client.
+ */
+export function handleToken(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
+  const nonceRequired = store.settings.dpopNonceRequired || body.dpopNonceRequired === true
+  const dpopNonce = nonceRequired ? store.currentNonce() : undefined
+  const respond = (action: TokenAction, result: ResultEntry, responseContent: string, extra: ApiResponse = {}): ApiResponse => ({
+    type: 'tokenResponse',
+    resultCode: result.code,
+    resultMessage: formatResultMessage(result),
+    action,
+    responseContent,
+    ...extra,
+    ...(dpopNonce !== undefined ? { dpopNonce } : {}),
+  })
+  const fail = (action: TokenAction, error: string, result: ResultEntry) => respond(action, result, oauthErrorBody(error, result))
+
+  if (typeof body.parameters !== 'string') return fail('INTERNAL_SERVER_ERROR', 'server_error', RESULTS.tokenMissingParameters)
+  const form = parseForm(body.parameters)
+  if (form.duplicates.length > 0) return fail('BAD_REQUEST', 'invalid_request', RESULTS.tokenDuplicateParameter)
+  const grantType = form.get('grant_type')
+  if (!grantType) return fail('BAD_REQUEST', 'invalid_request', RESULTS.tokenMissingGrantType)
+  if (!Object.hasOwn(GRANTS, grantType)) return fail('BAD_REQUEST', 'unsupported_grant_type', RESULTS.tokenUnsupportedGrantType)
+
+  const auth = authenticateClient(store, body, form, { unknownClient: RESULTS.tokenUnknownClient, badSecret: RESULTS.tokenBadClientSecret })
+  if (!auth.ok) return fail('INVALID_CLIENT', 'invalid_client', auth.result)
+
+  let jkt: string | undefined
+  if (hasDpop(body.dpop)) {
+    const verdict = verifyDpopProof({
+      proof: body.dpop,
+      htm: body.htm ?? 'POST',
+      htu: body.htu ?? store.settings.tokenEndpoint,
+      now: store.now(),
+      nonceRequired,
+      isNonceValid: (nonce) => store.isNonceValid(nonce),
+      rememberJti: (htu, jti) => store.jtis.remember(htu, jti, store.now(), JTI_TTL_MS),
+    })
+    if (!verdict.ok) return fail('BAD_REQUEST', verdict.error === 'use_dpop_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof', verdict.result)
+    jkt = verdict.jkt
+  } else if (auth.client.dpopRequired) {
+    return fail('BAD_REQUEST', 'invalid_dpop_proof', RESULTS.tokenDpopRequired)
+  }
+
+  const outcome = GRANTS[grantType as keyof typeof GRANTS]({ store, form, client: auth.client, aliasUsed: auth.aliasUsed, jkt })
+  if (!outcome.ok) return fail('BAD_REQUEST', outcome.error, outcome.result)
+
+  const { record } = outcome
+  const now = store.now()
+  const expiresIn = Math.round((record.expiresAt - now) / 1000)
+  const content: Record<string, unknown> = {
+    access_token: record.accessToken,
+    token_type: record.jkt ? 'DPoP' : 'Bearer',
+    expires_in: expiresIn,
+  }
+  if (record.scopes.length > 0) content.scope = record.scopes.join(' ')
+  if (record.refreshToken) content.refresh_token = record.refreshToken
+  const ok: ResultEntry = { code: RESULTS.tokenOk.code, message: `The token request (grant_type=${grantType}) was processed successfully.` }
+  return respond('OK', ok, JSON.stringify(content), {
+    accessToken: record.accessToken,
+    accessTokenExpiresAt: record.expiresAt,
+    accessTokenDuration: expiresIn,
+    refreshToken: record.refreshToken,
+    refreshTokenExpiresAt: record.refreshTokenExpiresAt,
+    refreshTokenDuration: record.refreshTokenExpiresAt === undefined ? undefined : Math.round((record.refreshTokenExpiresAt - now) / 1000),
+    grantType: record.grantType,
+    clientId: record.clientId,
+    clientIdAlias: record.clientIdAlias,
+    clientIdAliasUsed: record.clientIdAliasUsed,
+    subject: record.subject,
+    scopes: record.scopes,
+    properties: record.properties,
+    resources: record.resources,
+    accessTokenResources: record.resources,
+    dpopKeyThumbprint: record.jkt,
+  })
+}

@@ -1,0 +1,102 @@
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** An Authlete-style extra property attached to a token (`[{key, value, hidden}]`). */
+export interface TokenProperty {
+  key: string
+  value: string
+  hidden?: boolean
+}
+
+/** Authlete's grant type names (`GrantType` enum) as they appear in API responses. */
+export type GrantType =
+  | 'AUTHORIZATION_CODE'
+  | 'CLIENT_CREDENTIALS'
+  | 'REFRESH_TOKEN'
+  | 'PASSWORD'
+  | 'IMPLICIT'
+  | 'TOKEN_EXCHANGE'
+  | 'JWT_BEARER'
+  | 'DEVICE_CODE'
+  | 'CIBA'
+
+/** A client registered in the emulator. */
+export interface EmulatorClient {
+  /** Numeric client id, as in Authlete. */
+  clientId: number
+  /** Client secret; omit (or empty) for a public client, which authenticates with `client_id` only. */
+  clientSecret?: string
+  /** When true the token endpoint refuses requests without a DPoP proof. */
+  dpopRequired?: boolean
+  /** Alternative client identifier accepted wherever a client id is (Authlete's `clientIdAlias`). */
+  clientIdAlias?: string
+  /** Registered redirect URIs; when non-empty, PAR requests must use one of them. */
+  redirectUris?: string[]
+  /** When true `/auth/userinfo/issue` answers action `JWT` (signed) instead of `JSON`. */
+  userInfoSignedResponse?: boolean
+}
+
+/** Service settings that can change at runtime through `emu.configure()`. */
+export interface EmulatorSettings {
+  /** Require a server-issued nonce in every DPoP proof (Authlete service setting `dpopNonceRequired`). */
+  dpopNonceRequired: boolean
+  /** Nonce lifetime in seconds. */
+  dpopNonceDuration: number
+  /** Access token lifetime in seconds. */
+  accessTokenDuration: number
+  /** Refresh token lifetime in seconds. */
+  refreshTokenDuration: number
+  /** Default `htu` of token requests that carry no `htu` (Authlete uses the service's `tokenEndpoint`). */
+  tokenEndpoint?: string
+  /** Default `htu` of UserInfo requests that carry no `htu`. */
+  userInfoEndpoint?: string
+  /** Default `htu` of PAR requests that carry no `htu`. */
+  pushedAuthReqEndpoint?: string
+  /** `iss` of signed UserInfo responses; defaults to the emulator's URL. */
+  issuer: string
+}
+
+/** One stored grant: an access token and maybe a refresh token (Authlete keeps them as one record). */
+export interface TokenRecord {
+  accessToken: string
+  refreshToken?: string
+  clientId: number
+  clientIdAlias?: string
+  clientIdAliasUsed: boolean
+  subject?: string
+  scopes: string[]
+  /** Creation time, ms. */
+  createdAt: number
+  /** Access token expiry, ms. */
+  expiresAt: number
+  /** Refresh token expiry, ms. */
+  refreshTokenExpiresAt?: number
+  /** RFC 7638 thumbprint of the DPoP key the token is bound to. */
+  jkt?: string
+  resources?: string[]
+  properties?: TokenProperty[]
+  grantType: GrantType
+  /** Claim names the client asked for (for `/auth/userinfo`). */
+  claims?: string[]
+  acr?: string
+  /** Time of the end-user authentication, seconds. */
+  authTime?: number
+}
+
+/** What `emu.requests` records for every HTTP request the emulator receives. */
+export interface RecordedRequest {
+  method: string
+  /** Full request path, e.g. `/api/5550001001/auth/introspection`. */
+  path: string
+  /** API path after `/api` and the service id, e.g. `/auth/introspection`. */
+  apiPath: string
+  /** `V3` for `/api/{serviceId}/...`, `V2` for `/api/...`, undefined otherwise. */
+  version?: 'V2' | 'V3'
+  headers: IncomingHttpHeaders
+  /** Parsed JSON body, or the raw string when it is not JSON (empty string when none). */
+  body: unknown
+  /** Emulator clock (ms) when the request arrived. */
+  receivedAt: number
+}
+
+/** A JSON object answered by an API handler (always with HTTP 200, as Authlete does for verdicts). */
+export type ApiResponse = Record<string, unknown>
