@@ -29,3 +29,29 @@ export type {
   RouteOptions,
   TrustProxy,
 } from './types'
+export { extractDpopProof } from './request'
+export type { DpopProofResult } from './request'
+export { createAuthorizationServer } from './authorization-server'
+export { readClientCredentials } from './authorization-server/client-credentials'
+export type { ClientCredentials } from './authorization-server/client-credentials'
+export { DEFAULT_BASIC_REALM, TOKEN_APP_ACTIONS } from './authorization-server/token'
+export { DEFAULT_PAR_BASIC_REALM } from './authorization-server/par'
+export { SERVER_ERROR_BODY } from './authorization-server/response'
+export type {
+  AuthorizationServer,
+  AuthorizationServerOptions,
+  EndpointResponse,
+  FinishedResponse,
+  GetClaims,
+  PushedAuthorizationAction,
+  PushedAuthorizationResponse,
+  PushedAuthorizationResult,
+  TokenActionRequired,
+  TokenAppAction,
+  TokenResponse,
+  TokenResponseAction,
+  TokenResult,
+  UserInfoAction,
+  UserInfoContext,
+  UserInfoResult,
+} from './authorization-server/types'

@@ -86,11 +86,29 @@ export function extractCredentials(request: RequestLike): CredentialsResult {
     return { ok: true, scheme, token }
   }
 
-  if (proofs.length === 0) return fail('invalid_dpop_proof', 'The DPoP header is missing.', scheme)
+  const proof = extractDpopProof(request)
+  if (!proof.ok) return fail('invalid_dpop_proof', proof.description, scheme)
+  if (proof.dpop === undefined) return fail('invalid_dpop_proof', 'The DPoP header is missing.', scheme)
+  return { ok: true, scheme, token, dpop: proof.dpop }
+}
+
+/** The request's DPoP proof: none, exactly one JWT, or a reason to refuse it. */
+export type DpopProofResult = { ok: true; dpop: string | undefined } | { ok: false; description: string }
+
+/**
+ * Read the `DPoP` header alone (RFC 9449 §4.3 check 1): absent, or exactly one compact JWT. Two
+ * headers, or two values joined with a comma, are refused. The resource side (inside
+ * `extractCredentials`) and the authorization-server endpoints (token, PAR) share this rule.
+ *
+ * @example
+ * extractDpopProof({ method: 'POST', url: '/token', headers: { dpop: [a, b] } })
+ * // { ok: false, description: 'The request has more than one DPoP header.' }
+ */
+export function extractDpopProof(request: RequestLike): DpopProofResult {
+  const proofs = headerValues(request.headers, 'dpop')
+  if (proofs.length === 0) return { ok: true, dpop: undefined }
   const proof = proofs[0]!.trim()
-  if (proofs.length > 1 || proof.includes(',')) {
-    return fail('invalid_dpop_proof', 'The request has more than one DPoP header.', scheme)
-  }
-  if (!COMPACT_JWS.test(proof)) return fail('invalid_dpop_proof', 'The DPoP header is not a JWT.', scheme)
-  return { ok: true, scheme, token, dpop: proof }
+  if (proofs.length > 1 || proof.includes(',')) return { ok: false, description: 'The request has more than one DPoP header.' }
+  if (!COMPACT_JWS.test(proof)) return { ok: false, description: 'The DPoP header is not a JWT.' }
+  return { ok: true, dpop: proof }
 }

@@ -1,0 +1,159 @@
+import { AuthleteGuardError, isAuthleteGuardError } from '../errors'
+import type { ExtractContext } from '../extract'
+import { report } from '../guard'
+import { resolvePublicUrl } from '../public-url'
+import { extractDpopProof } from '../request'
+import type { AuthleteClient, GuardOptions, RequestLike } from '../types'
+import { readClientCredentials } from './client-credentials'
+import { endpointHeaders, jsonResponse, nonceOf, oauthError, serverError } from './response'
+import type { FinishedResponse } from './types'
+
+/** What the endpoints need from the server's configuration. */
+export interface EndpointContext extends ExtractContext {
+  authlete: AuthleteClient
+  onError: GuardOptions['onError']
+  dpopNonceRequired: boolean | undefined
+}
+
+/** How one endpoint maps Authlete's actions. */
+export interface FormEndpointSpec {
+  /** Authlete API path: `/auth/token`, `/pushed_auth_req`. */
+  path: string
+  /** `operation` reported to `onError`. */
+  operation: string
+  /** Action -> status of the answers the endpoint gives itself. */
+  statuses: Readonly<Record<string, number>>
+  /** The action meaning "client authentication failed": 401 with a `Basic` challenge when the client used Basic, else 400. */
+  clientAuthFailure: string
+  /** Default realm of the `Basic` challenge. */
+  realm: string
+  /** Actions handed back to the application instead of answered. */
+  appActions?: readonly string[]
+}
+
+/** The body sent to `/auth/token` or `/pushed_auth_req` (Authlete's JSON names). */
+export interface FormEndpointRequest {
+  parameters: string
+  clientId?: string
+  clientSecret?: string
+  clientCertificate?: string
+  dpop?: string
+  htm?: string
+  htu?: string
+  dpopNonceRequired?: boolean
+}
+
+/** The members of an Authlete reply every endpoint reads. */
+export interface AuthleteReply<Action extends string> {
+  action: Action
+  resultCode?: string
+  responseContent?: string | null
+  dpopNonce?: string | null
+}
+
+export type FormEndpointResult<Action extends string, Reply> =
+  | FinishedResponse<Action, Reply>
+  | { done: false; action: Action; authlete: Reply; headers: Record<string, string> }
+
+const pathOf = (url: string) => url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, '').split(/[?#]/)[0] || '/'
+
+function toText(rawFormBody: string | Uint8Array): string {
+  if (typeof rawFormBody === 'string') return rawFormBody
+  if (rawFormBody instanceof Uint8Array) return new TextDecoder().decode(rawFormBody)
+  throw new AuthleteGuardError(
+    'ERR_INVALID_CONFIG',
+    'The form body must be the raw application/x-www-form-urlencoded text (string or bytes), not a parsed object.',
+  )
+}
+
+/**
+ * Shared by the token and PAR endpoints: form body, `Authorization: Basic`, client certificate and
+ * the single DPoP proof with its `htm`/`htu` go to Authlete; its action becomes the answer. Local
+ * refusals (RFC 9449 §4.3 two proofs, unreadable Basic) never reach Authlete; any Authlete failure
+ * is a generic 500, reported to `onError`.
+ */
+export async function handleFormEndpoint<Action extends string, Reply extends AuthleteReply<Action>>(
+  context: EndpointContext,
+  spec: FormEndpointSpec,
+  request: RequestLike,
+  rawFormBody: string | Uint8Array,
+): Promise<FormEndpointResult<Action, Reply>> {
+  const parameters = toText(rawFormBody)
+  const refuse = (status: number, error: string, description: string, challenge?: string): FinishedResponse<Action, Reply> => ({
+    done: true,
+    action: undefined,
+    ...jsonResponse(status, oauthError(error, description), { challenge }),
+  })
+  const basicChallenge = `Basic realm="${context.realm ?? spec.realm}"`
+
+  const credentials = readClientCredentials(request)
+  if (credentials.kind === 'ambiguous') return refuse(400, 'invalid_request', credentials.description)
+  // RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a Basic challenge.
+  if (credentials.kind === 'malformed') return refuse(401, 'invalid_client', credentials.description, basicChallenge)
+
+  // RFC 9449 §4.3 check 1 / §5: at the authorization server a bad proof is 400 invalid_dpop_proof.
+  const proof = extractDpopProof(request)
+  if (!proof.ok) return refuse(400, 'invalid_dpop_proof', proof.description)
+
+  const body: FormEndpointRequest = { parameters }
+  if (credentials.kind === 'basic') {
+    body.clientId = credentials.clientId
+    body.clientSecret = credentials.clientSecret
+  }
+  if (request.clientCertificate) body.clientCertificate = request.clientCertificate
+  let path = pathOf(request.url)
+  if (proof.dpop !== undefined) {
+    const url = resolvePublicUrl(request, { fixed: context.fixed, trustProxy: context.trustProxy })
+    if (!url.ok) return refuse(400, 'invalid_request', url.reason)
+    path = url.path
+    body.dpop = proof.dpop
+    body.htm = request.method.toUpperCase()
+    body.htu = url.htu
+  }
+  if (context.dpopNonceRequired !== undefined) body.dpopNonceRequired = context.dpopNonceRequired
+
+  const fail = (cause: AuthleteGuardError, reply?: Reply): FinishedResponse<Action, Reply> => {
+    report(context.onError, cause, spec.operation, request, path)
+    return { done: true, action: undefined, authlete: reply, ...serverError(cause) }
+  }
+
+  let reply: Reply
+  try {
+    reply = await context.authlete.call<Reply>(spec.path, body)
+  } catch (error) {
+    return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `The ${spec.operation} request failed unexpectedly.`, { cause: error }))
+  }
+  const resultCode = typeof reply.resultCode === 'string' ? reply.resultCode : undefined
+  const action: unknown = reply.action
+  if (typeof action !== 'string') {
+    return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply has no action.`, { resultCode }))
+  }
+  const dpopNonce = nonceOf(reply)
+  const known = action as Action
+
+  if (spec.appActions?.includes(action)) {
+    return { done: false, action: known, authlete: reply, headers: endpointHeaders('application/json', dpopNonce) }
+  }
+  const status = Object.hasOwn(spec.statuses, action) ? spec.statuses[action]! : undefined
+  if (status === undefined) {
+    return fail(new AuthleteGuardError('ERR_AUTHLETE_UNKNOWN_ACTION', `Authlete answered ${spec.operation} with an unknown action: ${action.slice(0, 64)}.`, { resultCode }))
+  }
+  const content: unknown = reply.responseContent
+  if (typeof content !== 'string' || content === '') {
+    return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply (${action}) has no responseContent.`, { resultCode }), reply)
+  }
+
+  const finished: FinishedResponse<Action, Reply> = { done: true, action: known, authlete: reply, ...jsonResponse(status, content, { dpopNonce }) }
+  if (action === spec.clientAuthFailure) {
+    // RFC 6749 §5.2: 401 + a challenge of the scheme the client used; a client that used no
+    // Authorization header (form credentials, public client) gets 400.
+    if (credentials.kind === 'basic') finished.headers['WWW-Authenticate'] = basicChallenge
+    else finished.status = 400
+  }
+  if (status === 500) {
+    // Authlete's own error: its responseContent is written for the client; the cause is for logs.
+    finished.cause = new AuthleteGuardError('ERR_AUTHLETE_REPORTED_ERROR', `Authlete reported an internal error in ${spec.operation} (${resultCode ?? 'no result code'}).`, { resultCode })
+    report(context.onError, finished.cause, spec.operation, request, path)
+  }
+  return finished
+}

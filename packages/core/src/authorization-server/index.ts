@@ -1,0 +1,59 @@
+import { AuthleteGuardError } from '../errors'
+import { resolveAuthlete, resolveCommonOptions } from '../guard'
+import type { EndpointContext } from './form-endpoint'
+import { handlePushedAuthorizationRequest } from './par'
+import { handleToken } from './token'
+import type { AuthorizationServer, AuthorizationServerOptions } from './types'
+import { handleUserInfo } from './userinfo'
+
+function invalid(message: string): never {
+  throw new AuthleteGuardError('ERR_INVALID_CONFIG', message)
+}
+
+/**
+ * Create the authorization-server side: the token, PAR and UserInfo endpoints with DPoP
+ * (RFC 9449 §5, §7) handled the way the guard handles it on resource servers. Each method takes
+ * the core's `RequestLike` (and, for token and PAR, the raw `application/x-www-form-urlencoded`
+ * body as received) and resolves to the complete answer: `{ status, headers, body }`. Bad
+ * requests and Authlete failures are answers, never exceptions; misconfiguration throws
+ * `ERR_INVALID_CONFIG` here.
+ *
+ * - `token`: `/auth/token` with `parameters` (the body verbatim), `clientId`/`clientSecret` from
+ *   `Authorization: Basic` (RFC 6749 §2.3.1), `clientCertificate`, and with a DPoP proof `dpop`,
+ *   `htm`, `htu`. `done: false` means an action the application must finish (`TokenAppAction`).
+ * - `pushedAuthorizationRequest`: the same through `/pushed_auth_req` (RFC 9126).
+ * - `userinfo`: `/auth/userinfo`, then `getClaims(subject, claimNames, locales)`, then
+ *   `/auth/userinfo/issue`; errors are `WWW-Authenticate` challenges as on a protected resource.
+ *
+ * @example
+ * const as = createAuthorizationServer({
+ *   authlete: authleteOptionsFromEnv(),
+ *   publicUrl: 'https://as.example.com',
+ *   getClaims: async (subject, names) => pick(await users.find(subject), names),
+ * })
+ * const result = await as.token(fromNodeRequest(req), rawBody)
+ * if (result.done) res.writeHead(result.status, result.headers).end(result.body)
+ * else await finishGrant(result) // PASSWORD, TOKEN_EXCHANGE, ...: see TokenAppAction
+ */
+export function createAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
+  if (!options || typeof options !== 'object') invalid('createAuthorizationServer needs an options object with at least { authlete }.')
+  const { authlete: authleteOptions, getClaims, dpopNonceRequired, onError, ...common } = options
+  const resolved = resolveCommonOptions(common)
+  if (onError !== undefined && typeof onError !== 'function') invalid('onError must be a function.')
+  if (getClaims !== undefined && typeof getClaims !== 'function') invalid('getClaims must be a function (subject, claimNames, locales) => claims.')
+  if (dpopNonceRequired !== undefined && typeof dpopNonceRequired !== 'boolean') invalid('dpopNonceRequired must be a boolean.')
+  const authlete = resolveAuthlete(authleteOptions)
+  const context: EndpointContext = { ...resolved, authlete, onError, dpopNonceRequired }
+
+  return {
+    token: (request, rawFormBody) => handleToken(context, request, rawFormBody),
+    pushedAuthorizationRequest: (request, rawFormBody) => handlePushedAuthorizationRequest(context, request, rawFormBody),
+    userinfo: async (request, callOptions = {}) => {
+      const perCall = callOptions.getClaims
+      if (perCall !== undefined && typeof perCall !== 'function') invalid('getClaims must be a function (subject, claimNames, locales) => claims.')
+      return handleUserInfo(context, request, perCall ?? getClaims)
+    },
+    authlete,
+    close: () => authlete.close(),
+  }
+}
