@@ -101,10 +101,12 @@ describe('withAuth', () => {
   test('a denial is the guard decision as a Response (status, headers, JSON body); the handler never runs', async () => {
     let runs = 0
     const GET = withAuth(guard, async () => new Response(String(++runs)), { scopes: ['admin'] })
+    // The same input checked by the guard directly (its own fresh proof: a proof's jti is single-use).
+    const direct = await signedRequest({ htu: 'http://api.example.test/api/me' })
+    const directRequest = new Request(direct.url, direct.init)
+    const expected = await guard.check({ method: 'GET', url: directRequest.url, headers: directRequest.headers }, { scopes: ['admin'] })
     const { url, init } = await signedRequest({ htu: 'http://api.example.test/api/me' })
-    const request = new Request(url, init)
-    const expected = await guard.check({ method: 'GET', url: request.url, headers: request.headers }, { scopes: ['admin'] })
-    const response = await GET(request, { params: Promise.resolve({}) })
+    const response = await GET(new Request(url, init), { params: Promise.resolve({}) })
     expect(expected.allowed).toBe(false)
     if (expected.allowed) return
     expect(response.status).toBe(403)
