@@ -8,12 +8,16 @@ import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuthleteOptions } from '@authlete-guard/core'
-import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
-import { drivers } from './drivers'
+import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { drivers as allDrivers } from './drivers'
 import type { AdapterDriver, ScenarioApp } from './harness'
 import { FORWARDED_ORIGIN, PUBLIC_URL, SUBJECT, scenarios, type AppConfig, type Expectation, type ProofSpec, type RequestSpec, type Scenario } from './table'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
+
+/** `SCENARIO_DRIVERS=express5,koa3` runs a subset (while working on one adapter); default all. */
+const only = process.env.SCENARIO_DRIVERS?.split(',').map((name) => name.trim())
+const drivers = only ? allDrivers.filter((driver) => only.includes(driver.name)) : allDrivers
 
 /** What a reply looked like, reduced to what must be equal across frameworks. */
 interface Outcome {
@@ -138,13 +142,22 @@ export function parseChallenges(value: string): Array<{ scheme: string; error: s
   })
 }
 
+/**
+ * Compared across frameworks: everything but the human-readable `error_description`, which may
+ * word the same refusal differently where a framework hides detail (a fetch `Request` joins two
+ * Authorization headers into one value, so Next.js reports "malformed" rather than "two headers").
+ */
+function withoutDescription(challenge: string | undefined): string | undefined {
+  return challenge?.replace(/,?\s*error_description="(?:[^"\\]|\\.)*"/g, '')
+}
+
 function assertReply(reply: Awaited<ReturnType<typeof send>>, expected: Expectation, routeRan: number) {
   const where = `reply ${reply.status} ${JSON.stringify(reply.body)} WWW-Authenticate: ${reply.header('www-authenticate')}`
   expect(reply.status, where).toBe(expected.status)
   expect(reply.header('dpop-nonce') !== undefined, `DPoP-Nonce presence; ${where}`).toBe(expected.dpopNonce ?? false)
   if (expected.status === 200) {
     expect(routeRan, 'the route ran once').toBe(1)
-    expect(reply.body).toEqual({ ...expected.principal, clientId: emu.clientId ?? expect.any(Number) })
+    expect(reply.body).toEqual({ ...expected.principal, clientId: DEFAULT_CLIENT.clientId })
     return
   }
   expect(routeRan, `the route must not run on a denial; ${where}`).toBe(0)
@@ -202,12 +215,12 @@ describe.each(drivers)('$name', (driver: AdapterDriver) => {
         previousNonce = reply.header('dpop-nonce')
         recorded.push({
           status: reply.status,
-          wwwAuthenticate: reply.header('www-authenticate'),
+          wwwAuthenticate: withoutDescription(reply.header('www-authenticate')),
           dpopNonce: previousNonce !== undefined,
           cacheControl: reply.header('cache-control'),
           pragma: reply.header('pragma'),
           contentType: reply.header('content-type')?.replace(/;\s*charset=utf-8$/i, ''),
-          body: reply.body,
+          body: typeof reply.body === 'object' && reply.body !== null ? { ...reply.body, error_description: undefined } : reply.body,
         })
         assertReply(reply, step.expect, app.routeRuns() - before)
       }

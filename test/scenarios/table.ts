@@ -139,9 +139,10 @@ export const scenarios: Scenario[] = [
 
   // --- DPoP proof problems --------------------------------------------------------------------
   {
-    name: 'RFC 9449 §4.3 proof signed by another key than the token is bound to -> 401',
+    // Authlete reports the key mismatch as a token problem (A065309 in an invalid_token challenge).
+    name: 'RFC 9449 §7.1 proof signed by another key than the token is bound to -> 401 invalid_token',
     token: 'bound',
-    steps: one({ route: ROUTES.me, proofs: [{ key: 'other' }] }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } }),
+    steps: one({ route: ROUTES.me, proofs: [{ key: 'other' }] }, { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_token' } }),
   },
   {
     name: 'RFC 9449 §7.1 DPoP scheme with a bound token but no proof -> 401 invalid_dpop_proof',
