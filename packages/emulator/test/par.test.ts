@@ -1,0 +1,67 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createDpopKeyPair, createDpopProof, REQUEST_URI_PREFIX, startEmulator, type Emulator } from '@authlete-guard/emulator'
+import { callApi } from './helpers'
+
+const PAR = 'https://as.example.com/par'
+const base = 'response_type=code&client_id=3300001&redirect_uri=https%3A%2F%2Fapp%2Fcb&scope=openid'
+let emu: Emulator
+beforeEach(async () => {
+  emu = await startEmulator({ clients: [{ clientId: 3300001, clientSecret: 'secret', redirectUris: ['https://app/cb'] }] })
+})
+afterEach(async () => {
+  await emu.close()
+})
+const par = (body: Record<string, unknown>) => callApi(emu, '/pushed_auth_req', body)
+
+describe('/pushed_auth_req', () => {
+  it('CREATED with request_uri; the request is kept', async () => {
+    for (const version of ['V3', 'V2'] as const) {
+      const { body } = await callApi(emu, '/pushed_auth_req', { parameters: base, clientId: 3300001, clientSecret: 'secret' }, { version })
+      expect(body).toMatchObject({ type: 'pushedAuthReqResponse', action: 'CREATED', resultCode: 'A245001', clientId: 3300001 })
+      expect(body.requestUri.startsWith(REQUEST_URI_PREFIX)).toBe(true)
+      expect(JSON.parse(body.responseContent)).toEqual({ expires_in: 600, request_uri: body.requestUri })
+      expect(emu.getPushedAuthorizationRequest(body.requestUri)?.parameters).toMatchObject({ response_type: 'code', scope: 'openid' })
+    }
+  })
+
+  it('client authentication failures -> UNAUTHORIZED invalid_client', async () => {
+    for (const body of [{ parameters: base, clientId: 3300001, clientSecret: 'bad' }, { parameters: 'response_type=code&client_id=1' }]) {
+      const { body: response } = await par(body)
+      expect(response.action).toBe('UNAUTHORIZED')
+      expect(JSON.parse(response.responseContent).error).toBe('invalid_client')
+    }
+  })
+
+  it('bad authorization requests -> BAD_REQUEST; too large -> PAYLOAD_TOO_LARGE; no parameters -> INTERNAL_SERVER_ERROR', async () => {
+    const cases: [string, string][] = [
+      ['client_id=3300001&redirect_uri=https%3A%2F%2Fapp%2Fcb', 'A245303'],
+      ['response_type=code&client_id=3300001&redirect_uri=https%3A%2F%2Fevil%2Fcb', 'A245304'],
+      [`${base}&request_uri=urn:x`, 'A245305'],
+    ]
+    for (const [parameters, code] of cases) {
+      const { body } = await par({ parameters, clientSecret: 'secret' })
+      expect(body).toMatchObject({ action: 'BAD_REQUEST', resultCode: code })
+    }
+    expect((await par({ parameters: `${base}&x=${'a'.repeat(70_000)}`, clientSecret: 'secret' })).body.action).toBe('PAYLOAD_TOO_LARGE')
+    expect((await par({ clientId: 3300001, clientSecret: 'secret' })).body.action).toBe('INTERNAL_SERVER_ERROR')
+  })
+
+  it('DPoP proof: its key becomes dpop_jkt; a bad proof or a mismatching dpop_jkt -> BAD_REQUEST invalid_dpop_proof; nonces', async () => {
+    const key = await createDpopKeyPair('ES256')
+    const ok = await par({ parameters: base, clientId: 3300001, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htm: 'POST', htu: PAR })
+    expect(ok.body.action).toBe('CREATED')
+    expect(emu.getPushedAuthorizationRequest(ok.body.requestUri)?.dpopJkt).toBe(key.thumbprint)
+
+    const bad = await par({ parameters: base, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: `${PAR}2` }), htu: PAR })
+    expect(bad.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A065311' })
+    expect(JSON.parse(bad.body.responseContent).error).toBe('invalid_dpop_proof')
+
+    const other = await createDpopKeyPair('ES256')
+    const mismatch = await par({ parameters: `${base}&dpop_jkt=${other.thumbprint}`, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htu: PAR })
+    expect(mismatch.body.resultCode).toBe('A245308')
+
+    const nonce = await par({ parameters: base, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htu: PAR, dpopNonceRequired: true })
+    expect(nonce.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A065316', dpopNonce: expect.any(String) })
+    expect(JSON.parse(nonce.body.responseContent).error).toBe('use_dpop_nonce')
+  })
+})
