@@ -61,7 +61,9 @@ export function extractCredentials(request: RequestLike): CredentialsResult {
   if (authorizations.length === 0) {
     return fail('missing', 'The request has no access token.')
   }
-  if (authorizations.length > 1) {
+  // A fetch `Headers` joins repeated headers with ", "; a token68 never holds a comma, so a
+  // comma means two credentials as surely as two header lines do.
+  if (authorizations.length > 1 || authorizations[0]!.includes(',')) {
     return fail('invalid_request', 'The request has more than one Authorization header.')
   }
   const match = CREDENTIALS.exec(authorizations[0]!.trim())

@@ -99,7 +99,7 @@ describe('@authlete-guard/fastify', () => {
 
   test('works through inject(): htu is http://localhost/... from the injected Host header', async () => {
     const instance = await start()
-    instance.get('/api/me', { preHandler: instance.protect({ scopes: ['profile'] }) }, async (request) => ({ sub: request.auth?.subject }))
+    instance.get('/api/me', { preHandler: instance.protect({ scopes: ['profile'] }) }, async (request) => ({ sub: request.auth.subject }))
     const accessToken = await boundToken()
     const proof = await createDpopProof(key, { htm: 'GET', htu: 'http://localhost/api/me', accessToken })
     const response = await instance.inject({ method: 'GET', url: '/api/me', headers: { authorization: `DPoP ${accessToken}`, dpop: proof } })

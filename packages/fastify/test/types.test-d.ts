@@ -5,8 +5,10 @@ import authleteGuard, { authleteGuard as named, getAuth, type AccessTokenInfo, t
 declare const guard: Guard
 
 describe('@authlete-guard/fastify types', () => {
-  test('request.auth is AccessTokenInfo | null on every request (null where no protect hook ran)', () => {
-    expectTypeOf<FastifyRequest['auth']>().toEqualTypeOf<AccessTokenInfo | null>()
+  test('request.auth is AccessTokenInfo (the contract: request.auth.subject in a protected route)', () => {
+    expectTypeOf<FastifyRequest['auth']>().toEqualTypeOf<AccessTokenInfo>()
+    const app = Fastify()
+    app.get('/api/me', { preHandler: app.protect({ scopes: ['profile'] }) }, async (request) => ({ sub: request.auth.subject }))
   })
 
   test('getAuth narrows to AccessTokenInfo in a protected route', () => {
@@ -14,8 +16,7 @@ describe('@authlete-guard/fastify types', () => {
     app.get('/api/me', { preHandler: app.protect({ scopes: ['profile'] }) }, async (request) => {
       expectTypeOf(getAuth(request)).toEqualTypeOf<AccessTokenInfo>()
       expectTypeOf(getAuth(request).subject).toEqualTypeOf<string | undefined>()
-      expectTypeOf(request.auth?.scopes).toEqualTypeOf<string[] | undefined>()
-      // @ts-expect-error request.auth may be null: use getAuth(request) or check it
+      expectTypeOf(request.auth.scopes).toEqualTypeOf<string[]>()
       return { sub: request.auth.subject }
     })
   })
