@@ -102,3 +102,7 @@ export type {
   RouteOptions,
   TrustProxy,
 } from '@authlete-guard/core'
+export { tokenEndpoint, parEndpoint, userinfoEndpoint, sendEndpointResponse, DEFAULT_FORM_BODY_LIMIT } from './authorization-server'
+export type { FormEndpointOptions, TokenEndpointOptions } from './authorization-server'
+export { createAuthorizationServer } from '@authlete-guard/core'
+export type { AuthorizationServer, AuthorizationServerOptions, GetClaims, TokenActionRequired, TokenResult } from '@authlete-guard/core'

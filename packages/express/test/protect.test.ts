@@ -171,7 +171,8 @@ describe('configuration', () => {
 
   it('exports exactly the public surface (no accidental growth)', () => {
     expect(Object.keys(surface).sort()).toEqual([
-      'AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'getAuth', 'isAuthleteGuardError', 'protect', 'toRequestLike',
+      'AuthleteGuardError', 'DEFAULT_FORM_BODY_LIMIT', 'authleteOptionsFromEnv', 'createAuthorizationServer', 'createGuard', 'getAuth',
+      'isAuthleteGuardError', 'parEndpoint', 'protect', 'sendEndpointResponse', 'toRequestLike', 'tokenEndpoint', 'userinfoEndpoint',
     ])
   })
 })
