@@ -1,7 +1,14 @@
 import { DPOP_ALGORITHMS } from './jws'
 import type { ResultEntry } from './result-codes'
 
-/** The `algs` value Authlete puts in every `DPoP` challenge. */
+/**
+ * The `algs` value Authlete puts in every `DPoP` challenge.
+ *
+ * @example
+ * ```ts
+ * `DPoP algs="${DPOP_ALGS_VALUE}"`
+ * ```
+ */
 export const DPOP_ALGS_VALUE = DPOP_ALGORITHMS.join(' ')
 
 /** Base of the `error_uri` values: Authlete links every result code to its documentation. */

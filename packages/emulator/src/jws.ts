@@ -3,6 +3,11 @@ import { constants, sign, verify, type KeyObject } from 'node:crypto'
 /**
  * Asymmetric JWS algorithms accepted in DPoP proofs, in the order Authlete lists them in its
  * `algs` challenge parameter. `none` and HMAC algorithms are never accepted (RFC 9449 §4.2).
+ *
+ * @example
+ * ```ts
+ * DPOP_ALGORITHMS.includes('ES256') // true
+ * ```
  */
 export const DPOP_ALGORITHMS = [
   'RS256',

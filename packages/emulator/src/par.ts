@@ -9,7 +9,14 @@ import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { ApiResponse } from './types'
 
-/** Prefix of the `request_uri` values (RFC 9126 §2.2). */
+/**
+ * Prefix of the `request_uri` values (RFC 9126 §2.2).
+ *
+ * @example
+ * ```ts
+ * response.requestUri.startsWith(REQUEST_URI_PREFIX) // true
+ * ```
+ */
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:'
 
 type ParAction = 'CREATED' | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL_SERVER_ERROR'

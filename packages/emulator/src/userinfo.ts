@@ -5,7 +5,14 @@ import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { ApiResponse, TokenRecord } from './types'
 
-/** Standard claims requested by the OpenID Connect scope values (OIDC Core §5.4). */
+/**
+ * Standard claims requested by the OpenID Connect scope values (OIDC Core §5.4).
+ *
+ * @example
+ * ```ts
+ * SCOPE_CLAIMS.email // ['email', 'email_verified']
+ * ```
+ */
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   profile: [
     'name',
