@@ -149,6 +149,20 @@ describe.each([
     const base = await serve(app)
     expect(await (await fetch(`${base}/v1/api/me?x=1`)).json()).toEqual({ url: '/v1/api/me?x=1' })
   })
+
+  it('keeps the full original URL when a mount rewrites ctx.path (as koa-mount does)', async () => {
+    const app = new Koa()
+    app.use(async (ctx, next) => {
+      if (!ctx.path.startsWith('/v1/')) return
+      ctx.path = ctx.path.slice('/v1'.length)
+      await next()
+    })
+    app.use((ctx) => {
+      ctx.body = { url: toRequestLike(ctx).url, path: ctx.path }
+    })
+    const base = await serve(app)
+    expect(await (await fetch(`${base}/v1/api/me?x=1`)).json()).toEqual({ url: '/v1/api/me?x=1', path: '/api/me' })
+  })
 })
 
 describe('configuration', () => {
