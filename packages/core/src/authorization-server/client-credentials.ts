@@ -35,7 +35,8 @@ function formDecode(value: string): string | undefined {
 export function readClientCredentials(request: RequestLike): ClientCredentials {
   const values = headerValues(request.headers, 'authorization')
   if (values.length === 0) return { kind: 'none' }
-  if (values.length > 1) return { kind: 'ambiguous', description: 'The request has more than one Authorization header.' }
+  // A fetch `Headers` joins repeats with ", "; no credentials contain a comma (RFC 7235 token68).
+  if (values.length > 1 || values[0]!.includes(',')) return { kind: 'ambiguous', description: 'The request has more than one Authorization header.' }
   const value = values[0]!.trim()
   if (!/^basic(?:[ ]|$)/i.test(value)) return { kind: 'none' }
   const match = BASIC.exec(value)

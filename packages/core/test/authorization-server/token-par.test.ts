@@ -130,6 +130,14 @@ describe('token endpoint: local refusals (no Authlete call)', () => {
     expect(stub.calls).toHaveLength(0)
     expect(result).toMatchObject({ done: true, status: 400 })
   })
+  it('RFC 6749 §3.2 fetch Headers joining two Authorization headers -> 400 invalid_request', async () => {
+    const { as } = server()
+    const headers = new Headers([['host', 'as.example.com'], ['authorization', basic('a', 'b')], ['authorization', basic('a', 'b')]])
+    const result = await as.token({ method: 'POST', url: '/token', headers, encrypted: true }, FORM)
+    expect(stub.calls).toHaveLength(0)
+    expect(result).toMatchObject({ done: true, status: 400 })
+    expect(result.done && JSON.parse(result.body).error).toBe('invalid_request')
+  })
   it('a DPoP proof on a request whose public URL cannot be built (no Host) -> 400 invalid_request', async () => {
     const { as } = server()
     const result = await as.token({ method: 'POST', url: '/token', headers: { dpop: JWT } }, FORM)
