@@ -45,7 +45,8 @@ const plugin: FastifyPluginAsync<AuthleteGuardPluginOptions> = async (app, optio
     throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/fastify: pass { guard } created by createGuard()')
   }
 
-  app.decorateRequest('auth', null)
+  // Reserve the property (Fastify keeps request shapes stable); null until protect() sets it.
+  app.decorateRequest('auth', null as unknown as AccessTokenInfo)
   app.decorate('protect', function protect(routeOptions?: RouteOptions): ProtectHook {
     return async function authleteGuardHook(request, reply) {
       // request.url is the full path (prefixes included); protocol and host follow Fastify's
