@@ -4,7 +4,12 @@ import { AuthleteGuardError } from '@authlete-guard/core'
 import type { AuthorizationServer, EndpointResponse, GetClaims, TokenActionRequired } from '@authlete-guard/core'
 import { toRequestLike } from './index'
 
-/** Largest form body the token and PAR handlers read, in bytes (body-parser's default too). */
+/**
+ * Largest form body the token and PAR handlers read, in bytes (body-parser's default too).
+ *
+ * @example
+ * app.post('/par', parEndpoint(as, { limit: 4 * DEFAULT_FORM_BODY_LIMIT }))
+ */
 export const DEFAULT_FORM_BODY_LIMIT = 100 * 1024
 
 /** Options of `tokenEndpoint` and `parEndpoint`. */
@@ -26,7 +31,12 @@ export interface TokenEndpointOptions extends FormEndpointOptions {
 
 class BodyTooLarge extends Error {}
 
-/** Write an endpoint answer as is: Node's own API, so Express adds no charset, ETag or 304. */
+/**
+ * Write an endpoint answer as is: Node's own API, so Express adds no charset, ETag or 304.
+ *
+ * @example
+ * tokenEndpoint(as, { onAction: async (action, req, res) => sendEndpointResponse(res, await finishGrant(action)) })
+ */
 export function sendEndpointResponse(res: ServerResponse, answer: EndpointResponse): void {
   res.statusCode = answer.status
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)

@@ -2,7 +2,12 @@ import { handleFormEndpoint, type EndpointContext, type FormEndpointSpec } from 
 import type { RequestLike } from '../types'
 import type { PushedAuthorizationAction, PushedAuthorizationResponse, PushedAuthorizationResult } from './types'
 
-/** Realm of the PAR endpoint's `Basic` challenge when `realm` is not set. */
+/**
+ * Realm of the PAR endpoint's `Basic` challenge when `realm` is not set.
+ *
+ * @example
+ * // UNAUTHORIZED after HTTP Basic -> 401, WWW-Authenticate: Basic realm="par"
+ */
 export const DEFAULT_PAR_BASIC_REALM = 'par'
 
 const PAR: FormEndpointSpec = {

@@ -1,7 +1,12 @@
 import type { AuthleteGuardError } from '../errors'
 import type { EndpointResponse } from './types'
 
-/** The body of every 500 the endpoints write themselves: nothing about the cause leaks. */
+/**
+ * The body of every 500 the endpoints write themselves: nothing about the cause leaks.
+ *
+ * @example
+ * if (result.done && result.body === SERVER_ERROR_BODY) log.error(result.cause?.code)
+ */
 export const SERVER_ERROR_BODY = JSON.stringify({
   error: 'server_error',
   error_description: 'The request could not be processed. Try again later.',

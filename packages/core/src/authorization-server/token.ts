@@ -2,10 +2,22 @@ import { handleFormEndpoint, type EndpointContext, type FormEndpointSpec } from 
 import type { RequestLike } from '../types'
 import type { TokenAppAction, TokenResponse, TokenResponseAction, TokenResult } from './types'
 
-/** Realm of the token endpoint's `Basic` challenge when `realm` is not set. */
+/**
+ * Realm of the token endpoint's `Basic` challenge when `realm` is not set.
+ *
+ * @example
+ * // INVALID_CLIENT after HTTP Basic -> WWW-Authenticate: Basic realm="token"
+ * createAuthorizationServer({ authlete, realm: 'example' }) // -> Basic realm="example"
+ */
 export const DEFAULT_BASIC_REALM = 'token'
 
-/** The `/auth/token` actions the application must finish itself (see `TokenAppAction`). */
+/**
+ * The `/auth/token` actions the application must finish itself (see `TokenAppAction`).
+ *
+ * @example
+ * const result = await as.token(request, body)
+ * if (!result.done && TOKEN_APP_ACTIONS.includes(result.action)) await finishGrant(result)
+ */
 export const TOKEN_APP_ACTIONS: readonly TokenAppAction[] = Object.freeze([
   'PASSWORD', 'TOKEN_EXCHANGE', 'JWT_BEARER', 'NATIVE_SSO', 'ID_TOKEN_REISSUABLE',
 ])
