@@ -71,7 +71,7 @@ async function main() {
   const guard = createGuard({ authlete })
   closers.push(() => guard.close())
   const { startApi } = await import(`./apps/${values.framework}.mjs`)
-  const api = await startApi(guard)
+  const api = await startApi({ guard, authlete })
   closers.push(() => api.close())
   const tokenUrl = `${tokenServer.url}/token`
 

@@ -3,7 +3,7 @@ import authleteGuard from '@authlete-guard/fastify'
 import { ROUTES, principal } from './routes.mjs'
 
 /** The protected API with Fastify: register the plugin, then `app.protect(routeOptions)` as a preHandler. */
-export async function startApi(guard, { port = 0 } = {}) {
+export async function startApi({ guard, port = 0 }) {
   const app = Fastify()
   await app.register(authleteGuard, { guard })
   for (const { path, options } of ROUTES) {

@@ -5,7 +5,7 @@ import { listen } from './listen.mjs'
 import { ROUTES, principal } from './routes.mjs'
 
 /** The protected API with Koa and @koa/router: `protect(guard, routeOptions)` before each route. */
-export async function startApi(guard, { port = 0 } = {}) {
+export async function startApi({ guard, port = 0 }) {
   const app = new Koa()
   const router = new Router()
   for (const { path, options } of ROUTES) {

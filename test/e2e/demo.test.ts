@@ -1,0 +1,68 @@
+/**
+ * The demo (`pnpm demo`) as a user runs it: the scripted DPoP client must report every step as
+ * expected and exit 0, showing 200, 401 and 403 in its transcript; `--serve` must keep the
+ * servers up and print working commands. Runs the built packages (`pnpm test` builds first).
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const demo = fileURLToPath(new URL('../../examples/demo/demo.mjs', import.meta.url))
+
+function runDemo(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [demo, ...args], { env: { ...process.env, NO_COLOR: '1', AUTHLETE_BASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (c) => (output += c))
+    child.stderr.on('data', (c) => (output += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, output })
+    })
+  })
+}
+
+describe('pnpm demo', () => {
+  it.each(['express', 'koa', 'fastify'])('--framework %s: every step as expected, exit 0, transcript shows 200, 403 and 401', async (framework) => {
+    const { code, output } = await runDemo(['--framework', framework])
+    expect(output).toContain('Every step behaved as expected.')
+    expect(output).not.toContain('✘')
+    expect(output).toMatch(/← 200 OK/)
+    expect(output).toMatch(/← 403 Forbidden/)
+    expect(output).toMatch(/← 401 Unauthorized/)
+    expect(output).toMatch(/token_type":"DPoP"/)
+    expect(output).toMatch(/use_dpop_nonce/)
+    expect(output).toMatch(/dpop-nonce: /)
+    expect(output).toContain(`(${framework}:`)
+    expect(code).toBe(0)
+  }, 60_000)
+
+  it('an unknown framework is refused with usage and exit 2', async () => {
+    const { code, output } = await runDemo(['--framework', 'rails'])
+    expect(code).toBe(2)
+    expect(output).toMatch(/Usage: pnpm demo/)
+  })
+
+  it('--serve keeps the API up and prints commands; the printed API answers', async () => {
+    const child = spawn(process.execPath, [demo, '--serve'], { env: { ...process.env, NO_COLOR: '1', AUTHLETE_BASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (c) => (output += c))
+    child.stderr.on('data', (c) => (output += c))
+    try {
+      for (let i = 0; i < 300 && !output.includes('Press Ctrl+C to stop.'); i++) await new Promise((r) => setTimeout(r, 100))
+      expect(output).toContain('Everything is running.')
+      expect(output).toMatch(/curl -i http:\/\/127\.0\.0\.1:\d+\/api\/me -H "Authorization: DPoP \$TOKEN"/)
+      expect(output).toMatch(/export AUTHLETE_BASE_URL=http:\/\/127\.0\.0\.1:\d+/)
+      const api = /Protected API:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]
+      const res = await fetch(`${api}/api/me`)
+      expect(res.status).toBe(401)
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer.*DPoP/)
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
+    expect(child.exitCode).toBe(0)
+  }, 60_000)
+})
