@@ -1,3 +1,4 @@
+import { loadVector } from '../../../test/vectors'
 import { readFileSync } from 'node:fs'
 import type { Emulator } from '@authlete-guard/emulator'
 
@@ -51,9 +52,9 @@ export function craftJwt(header: unknown, claims: unknown, signature = ''): stri
   return `${encode(header)}.${encode(claims)}.${signature}`
 }
 
-/** Load a vector file copied from /work/shared/vectors into test/fixtures. */
+/** Load a shared test vector (`../shared/vectors`, or the repository's committed copy). */
 export function loadFixture<T = any>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T
+  return loadVector<T>(name)
 }
 
 /** A settable clock for `startEmulator({ now })`. */
