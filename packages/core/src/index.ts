@@ -1,6 +1,7 @@
 export { createGuard, validateRouteOptions, DEFAULT_TIMEOUT_MS, DEFAULT_DPOP_ALGS } from './guard'
 export { authleteOptionsFromEnv } from './env'
 export { createAuthleteClient } from './authlete/client'
+export { DEFAULT_CONNECTIONS } from './authlete/config'
 export { AuthleteGuardError, isAuthleteGuardError } from './errors'
 export type { AuthleteGuardErrorCode } from './errors'
 export { fromNodeRequest, fromFetchRequest } from './request-like'
