@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AuthleteGuardError, fromNodeRequest } from '@authlete-guard/core'
+import { AuthleteGuardError, fromNodeRequest, validateRouteOptions } from '@authlete-guard/core'
 import type { AccessTokenInfo, Guard, RouteOptions } from '@authlete-guard/core'
 
 /** Options of the `authleteGuard` plugin. */
@@ -48,6 +48,7 @@ const plugin: FastifyPluginAsync<AuthleteGuardPluginOptions> = async (app, optio
   // Reserve the property (Fastify keeps request shapes stable); null until protect() sets it.
   app.decorateRequest('auth', null as unknown as AccessTokenInfo)
   app.decorate('protect', function protect(routeOptions?: RouteOptions): ProtectHook {
+    validateRouteOptions(routeOptions) // a typo in the options fails at start-up, not on the first request
     return async function authleteGuardHook(request, reply) {
       // request.url is the full path (prefixes included); protocol and host follow Fastify's
       // own trustProxy setting, which the guard uses unless it has publicUrl or trustProxy.

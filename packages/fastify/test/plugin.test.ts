@@ -188,3 +188,14 @@ describe('@authlete-guard/fastify', () => {
     expect(await second.json()).toEqual({ sub: 'alice' })
   })
 })
+
+describe('route options', () => {
+  test('app.protect() checks them when the route is declared', async () => {
+    const app = Fastify()
+    await app.register(authleteGuard, { guard: { check: async () => { throw new Error('never called') } } as never })
+    expect(() => app.protect({ scopes: 'profile' as never })).toThrow(/scopes must be an array/)
+    expect(() => app.protect({ maxAge: -1 })).toThrow(/maxAge/)
+    expect(() => app.protect({ scopes: ['profile'] })).not.toThrow()
+    await app.close()
+  })
+})

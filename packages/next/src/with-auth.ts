@@ -1,4 +1,4 @@
-import { fromFetchRequest } from '@authlete-guard/core'
+import { fromFetchRequest, validateRouteOptions } from '@authlete-guard/core'
 import type { AccessTokenInfo, Guard, RouteOptions } from '@authlete-guard/core'
 
 /**
@@ -58,6 +58,7 @@ export function withAuth<Req extends Request = Request, Context = RouteHandlerCo
   handler: AuthRouteHandler<Req, Context>,
   routeOptions?: RouteOptions,
 ): RouteHandler<Req, Context> {
+  validateRouteOptions(routeOptions) // a typo in the options fails when the module loads
   let resolved = typeof guard === 'function' ? undefined : guard
   const getGuard = () => (resolved ??= (guard as () => Guard)())
   return async function authleteGuardRouteHandler(request, context) {

@@ -151,3 +151,11 @@ describe('withAuth', () => {
     expect(created).toBe(1)
   })
 })
+
+describe('route options', () => {
+  test('are checked when the route module loads, not on the first request', () => {
+    const guard = { check: async () => { throw new Error('never called') } } as never
+    expect(() => withAuth(guard, async () => new Response('x'), { scopes: 'profile' as never })).toThrow(/scopes must be an array/)
+    expect(() => withAuth(guard, async () => new Response('x'), { scopes: ['profile'] })).not.toThrow()
+  })
+})
