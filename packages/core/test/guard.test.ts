@@ -1,17 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createGuard, type GuardErrorEvent } from '../src'
-import { closedPort, startAuthleteStub, type AuthleteStub } from './support/authlete-stub'
+import { closedPort, useAuthleteStub } from './support/authlete-stub'
 
 const JWT = 'eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJHRVQifQ.c2ln'
 const SECRET_TOKEN = 'sEcReT-access-token'
 const SERVICE_TOKEN = 'service-access-token-xyz'
 
-let stub: AuthleteStub
-beforeAll(async () => {
-  stub = await startAuthleteStub()
-})
-afterAll(() => stub.close())
-afterEach(() => stub.reset())
+const stub = useAuthleteStub()
 
 const v3 = () => ({ baseUrl: stub.url, serviceId: '715948317', accessToken: SERVICE_TOKEN, timeoutMs: 1000 })
 const dpopRequest = (extra: Record<string, string> = {}) => ({

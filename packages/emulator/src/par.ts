@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { hasDpop, JTI_TTL_MS } from './access-check'
-import { oauthErrorBody } from './challenge'
 import { authenticateClient } from './client-auth'
 import { DEFAULT_PUSHED_AUTH_REQ_DURATION, MAX_PAR_PARAMETERS_BYTES } from './defaults'
 import { verifyDpopProof } from './dpop-verify'
+import { formEndpointResponder } from './form-endpoint-response'
 import { parseForm } from './form'
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
@@ -27,18 +27,7 @@ type ParAction = 'CREATED' | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE
  * Answers `CREATED` with a `request_uri`.
  */
 export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const nonceRequired = store.settings.dpopNonceRequired || body.dpopNonceRequired === true
-  const dpopNonce = nonceRequired ? store.currentNonce() : undefined
-  const respond = (action: ParAction, result: ResultEntry, responseContent: string, extra: ApiResponse = {}): ApiResponse => ({
-    type: 'pushedAuthReqResponse',
-    resultCode: result.code,
-    resultMessage: formatResultMessage(result),
-    action,
-    responseContent,
-    ...extra,
-    ...(dpopNonce !== undefined ? { dpopNonce } : {}),
-  })
-  const fail = (action: ParAction, error: string, result: ResultEntry) => respond(action, result, oauthErrorBody(error, result))
+  const { respond, fail, dpopNonce, nonceRequired } = formEndpointResponder<ParAction>('pushedAuthReqResponse', store, body)
 
   if (typeof body.parameters !== 'string') return fail('INTERNAL_SERVER_ERROR', 'server_error', RESULTS.parMissingParameters)
   if (Buffer.byteLength(body.parameters) > MAX_PAR_PARAMETERS_BYTES) return fail('PAYLOAD_TOO_LARGE', 'invalid_request', RESULTS.parTooLarge)

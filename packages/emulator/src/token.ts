@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { hasDpop, JTI_TTL_MS } from './access-check'
-import { oauthErrorBody } from './challenge'
 import { authenticateClient } from './client-auth'
 import { verifyDpopProof } from './dpop-verify'
+import { formEndpointResponder } from './form-endpoint-response'
 import { parseForm, splitScope, type FormParameters } from './form'
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
@@ -126,18 +126,7 @@ const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (context: GrantCont
  * `client_credentials` grant. `responseContent` is the JSON body for the client.
  */
 export function handleToken(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const nonceRequired = store.settings.dpopNonceRequired || body.dpopNonceRequired === true
-  const dpopNonce = nonceRequired ? store.currentNonce() : undefined
-  const respond = (action: TokenAction, result: ResultEntry, responseContent: string, extra: ApiResponse = {}): ApiResponse => ({
-    type: 'tokenResponse',
-    resultCode: result.code,
-    resultMessage: formatResultMessage(result),
-    action,
-    responseContent,
-    ...extra,
-    ...(dpopNonce !== undefined ? { dpopNonce } : {}),
-  })
-  const fail = (action: TokenAction, error: string, result: ResultEntry) => respond(action, result, oauthErrorBody(error, result))
+  const { respond, fail, dpopNonce, nonceRequired } = formEndpointResponder<TokenAction>('tokenResponse', store, body)
 
   if (typeof body.parameters !== 'string') return fail('INTERNAL_SERVER_ERROR', 'server_error', RESULTS.tokenMissingParameters)
   const form = parseForm(body.parameters)

@@ -3,18 +3,13 @@
  * ../shared/vectors/seed-token-request.json: the `/auth/token` body the token endpoint must send,
  * and the answer the client must get.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createAuthorizationServer, type RequestLike } from '../../src'
-import { startAuthleteStub, type AuthleteStub } from '../support/authlete-stub'
+import { useAuthleteStub } from '../support/authlete-stub'
 import { seedTokenRequest as seed } from '../vectors'
 import { lower, SERVICE_ID, SERVICE_TOKEN } from './support'
 
-let stub: AuthleteStub
-beforeAll(async () => {
-  stub = await startAuthleteStub()
-})
-afterAll(() => stub.close())
-afterEach(() => stub.reset())
+const stub = useAuthleteStub()
 
 const authlete = () => ({ baseUrl: stub.url, serviceId: SERVICE_ID, accessToken: SERVICE_TOKEN, timeoutMs: 2000 })
 

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   createAuthorizationServer,
   readClientCredentials,
@@ -7,15 +7,10 @@ import {
   type AuthorizationServerOptions,
   type GuardErrorEvent,
 } from '../../src'
-import { closedPort, startAuthleteStub, type AuthleteStub } from '../support/authlete-stub'
+import { closedPort, useAuthleteStub } from '../support/authlete-stub'
 import { basic, JWT, lower, post, SERVICE_ID, SERVICE_TOKEN } from './support'
 
-let stub: AuthleteStub
-beforeAll(async () => {
-  stub = await startAuthleteStub()
-})
-afterAll(() => stub.close())
-afterEach(() => stub.reset())
+const stub = useAuthleteStub()
 
 const authlete = () => ({ baseUrl: stub.url, serviceId: SERVICE_ID, accessToken: SERVICE_TOKEN, timeoutMs: 1000 })
 const FORM = 'grant_type=client_credentials&scope=read%20write'

@@ -1,14 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createAuthorizationServer, type AuthorizationServerOptions, type GuardErrorEvent, type RequestLike } from '../../src'
-import { closedPort, startAuthleteStub, type AuthleteStub } from '../support/authlete-stub'
+import { closedPort, useAuthleteStub } from '../support/authlete-stub'
 import { JWT, lower, SERVICE_ID, SERVICE_TOKEN } from './support'
 
-let stub: AuthleteStub
-beforeAll(async () => {
-  stub = await startAuthleteStub()
-})
-afterAll(() => stub.close())
-afterEach(() => stub.reset())
+const stub = useAuthleteStub()
 
 const authlete = () => ({ baseUrl: stub.url, serviceId: SERVICE_ID, accessToken: SERVICE_TOKEN, timeoutMs: 1000 })
 const TOKEN = 'at-Zx9.~_-'

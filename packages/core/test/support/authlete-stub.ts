@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 
 /** One API call the stub received. */
 export interface StubCall {
@@ -101,4 +102,23 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/**
+ * One stub for a test file: started before the file's tests, its queue and log reset after each
+ * test, closed at the end. The returned object forwards to the running stub.
+ */
+export function useAuthleteStub(): AuthleteStub {
+  let stub: AuthleteStub | undefined
+  beforeAll(async () => {
+    stub = await startAuthleteStub()
+  })
+  afterEach(() => stub?.reset())
+  afterAll(() => stub?.close())
+  return new Proxy({} as AuthleteStub, {
+    get: (_target, key) => {
+      if (!stub) throw new Error('the Authlete stub is used before beforeAll ran')
+      return stub[key as keyof AuthleteStub]
+    },
+  })
 }
