@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { hasDpop, JTI_TTL_MS } from './access-check'
+import { hasDpop } from './access-check'
 import { authenticateClient } from './client-auth'
 import { DEFAULT_PUSHED_AUTH_REQ_DURATION, MAX_PAR_PARAMETERS_BYTES } from './defaults'
-import { verifyDpopProof } from './dpop-verify'
-import { formEndpointResponder } from './form-endpoint-response'
+import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-response'
 import { parseForm } from './form'
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
@@ -39,16 +38,8 @@ export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, u
 
   let jkt: string | undefined
   if (hasDpop(body.dpop)) {
-    const verdict = verifyDpopProof({
-      proof: body.dpop,
-      htm: body.htm ?? 'POST',
-      htu: body.htu ?? store.settings.pushedAuthReqEndpoint,
-      now: store.now(),
-      nonceRequired,
-      isNonceValid: (nonce) => store.isNonceValid(nonce),
-      rememberJti: (htu, jti) => store.jtis.remember(htu, jti, store.now(), JTI_TTL_MS),
-    })
-    if (!verdict.ok) return fail('BAD_REQUEST', verdict.error === 'use_dpop_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof', verdict.result)
+    const verdict = verifyEndpointProof(store, body, store.settings.pushedAuthReqEndpoint, nonceRequired)
+    if (!verdict.ok) return fail('BAD_REQUEST', verdict.error, verdict.result)
     jkt = verdict.jkt
   }
 

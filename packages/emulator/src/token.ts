@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
-import { hasDpop, JTI_TTL_MS } from './access-check'
+import { hasDpop } from './access-check'
 import { authenticateClient } from './client-auth'
-import { verifyDpopProof } from './dpop-verify'
-import { formEndpointResponder } from './form-endpoint-response'
+import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-response'
 import { parseForm, splitScope, type FormParameters } from './form'
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
@@ -140,16 +139,8 @@ export function handleToken(store: EmulatorStore, body: Record<string, unknown>)
 
   let jkt: string | undefined
   if (hasDpop(body.dpop)) {
-    const verdict = verifyDpopProof({
-      proof: body.dpop,
-      htm: body.htm ?? 'POST',
-      htu: body.htu ?? store.settings.tokenEndpoint,
-      now: store.now(),
-      nonceRequired,
-      isNonceValid: (nonce) => store.isNonceValid(nonce),
-      rememberJti: (htu, jti) => store.jtis.remember(htu, jti, store.now(), JTI_TTL_MS),
-    })
-    if (!verdict.ok) return fail('BAD_REQUEST', verdict.error === 'use_dpop_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof', verdict.result)
+    const verdict = verifyEndpointProof(store, body, store.settings.tokenEndpoint, nonceRequired)
+    if (!verdict.ok) return fail('BAD_REQUEST', verdict.error, verdict.result)
     jkt = verdict.jkt
   } else if (auth.client.dpopRequired) {
     return fail('BAD_REQUEST', 'invalid_dpop_proof', RESULTS.tokenDpopRequired)
