@@ -1,44 +1,13 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import express5 from 'express'
 import express4 from 'express4'
 import type { ErrorRequestHandler } from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { itBehavesLikeAnAdapter, useAdapterTestbed } from '../../../test/support/adapter-testbed'
 import * as surface from '../src/index'
 import { createGuard, getAuth, isAuthleteGuardError, protect, toRequestLike, type Decision, type Guard } from '../src/index'
 
-type Emulator = Awaited<ReturnType<typeof startEmulator>>
-
-let emu: Emulator
-let key: DpopKeyPair
-const servers: Server[] = []
-const guards: Guard[] = []
-
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0 })
-  key = await createDpopKeyPair('ES256')
-})
-
-afterAll(async () => {
-  for (const server of servers) server.closeAllConnections()
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
-  await Promise.all(guards.map((g) => g.close()))
-  await emu?.close()
-})
-
-function newGuard(): Guard {
-  const guard = createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken } })
-  guards.push(guard)
-  return guard
-}
-
-async function serve(app: express5.Express): Promise<string> {
-  const server = createServer(app)
-  servers.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
+const bed = useAdapterTestbed()
+const { newGuard, serve } = bed
 
 /** An error handler that reports what reached `next(err)`. */
 const reportError: ErrorRequestHandler = (err, _req, res, _next) => {
@@ -76,44 +45,7 @@ describe.each([
     url = await serve(app)
   })
 
-  it('allows a Bearer token and sets req.auth for the route', async () => {
-    const { accessToken } = await emu.createToken({ subject: 'alice', scopes: ['profile'] })
-    const before = runs
-    const res = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${accessToken}` } })
-    expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ sub: 'alice', scopes: ['profile'], tokenType: 'Bearer' })
-    expect(runs - before).toBe(1)
-  })
-
-  it('RFC 6750 §3.1 sends the denial (status, challenge, JSON body) and never runs the route', async () => {
-    const before = runs
-    const res = await fetch(`${url}/me`, { headers: { authorization: 'Bearer nope' } })
-    expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
-    expect(res.headers.get('cache-control')).toMatch(/no-store/)
-    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
-    expect(await res.json()).toMatchObject({ error: 'invalid_token' })
-    expect(runs).toBe(before)
-  })
-
-  it('RFC 9449 §8 puts the decision headers (DPoP-Nonce) on the allowed response', async () => {
-    const { accessToken } = await emu.createToken({ subject: 'alice', scopes: [], dpopKeyThumbprint: key.thumbprint })
-    const call = async (nonce?: string) =>
-      fetch(`${url}/nonce`, {
-        headers: {
-          authorization: `DPoP ${accessToken}`,
-          dpop: await createDpopProof(key, { htm: 'GET', htu: `${url}/nonce`, accessToken, ...(nonce ? { nonce } : {}) }),
-        },
-      })
-    const first = await call()
-    expect(first.status).toBe(401)
-    const nonce = first.headers.get('dpop-nonce')
-    expect(nonce).toBeTruthy()
-    const second = await call(nonce!)
-    expect(second.status).toBe(200)
-    expect(second.headers.get('dpop-nonce')).toBeTruthy()
-    expect(await second.json()).toEqual({ sub: 'alice' })
-  })
+  itBehavesLikeAnAdapter(bed, { url: () => url, runs: () => runs, principal: 'req.auth' })
 
   it('passes an unexpected error to next(err) and never runs the route', async () => {
     const before = runs

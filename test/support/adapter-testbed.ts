@@ -1,0 +1,97 @@
+// Shared by the adapters' own test files: one emulator per file, guards and servers that are
+// closed afterwards, and the three behaviours every adapter shows the same way (allow with the
+// principal, deny without running the route, decision headers on the allowed response).
+import { createServer, type RequestListener, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { createGuard, type Guard } from '@authlete-guard/core'
+import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+
+export type Emulator = Awaited<ReturnType<typeof startEmulator>>
+
+/** Register the file's emulator, DPoP key and cleanup; use its getters inside tests and hooks. */
+export function useAdapterTestbed() {
+  let emu: Emulator | undefined
+  let key: DpopKeyPair | undefined
+  const servers: Server[] = []
+  const guards: Guard[] = []
+
+  beforeAll(async () => {
+    emu = await startEmulator({ port: 0 })
+    key = await createDpopKeyPair('ES256')
+  })
+  afterAll(async () => {
+    for (const server of servers) server.closeAllConnections()
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+    await Promise.all(guards.map((g) => g.close()))
+    await emu?.close()
+  })
+
+  return {
+    emu: () => emu!,
+    key: () => key!,
+    /** A guard on the emulator (v3 credentials), closed after the file. */
+    newGuard(): Guard {
+      const guard = createGuard({ authlete: { baseUrl: emu!.url, serviceId: emu!.serviceId, accessToken: emu!.accessToken } })
+      guards.push(guard)
+      return guard
+    },
+    /** Serve an app (an Express app, or a Koa app through its `callback()`) on 127.0.0.1; resolves to its base URL. */
+    async serve(app: RequestListener | { callback(): RequestListener }): Promise<string> {
+      const server = createServer(typeof app === 'function' ? app : app.callback())
+      servers.push(server)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    },
+  }
+}
+
+/**
+ * The behaviours every adapter shows the same way. The app must expose `GET /me` (scope profile,
+ * answering `{ sub, scopes, tokenType }`) and `GET /nonce` (dpopNonceRequired, answering `{ sub }`),
+ * and count route runs.
+ */
+export function itBehavesLikeAnAdapter(
+  bed: ReturnType<typeof useAdapterTestbed>,
+  app: { url: () => string; runs: () => number; principal: string },
+) {
+  it(`allows a Bearer token and sets ${app.principal} for the route`, async () => {
+    const { accessToken } = await bed.emu().createToken({ subject: 'alice', scopes: ['profile'] })
+    const before = app.runs()
+    const res = await fetch(`${app.url()}/me`, { headers: { authorization: `Bearer ${accessToken}` } })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ sub: 'alice', scopes: ['profile'], tokenType: 'Bearer' })
+    expect(app.runs() - before).toBe(1)
+  })
+
+  it('RFC 6750 §3.1 sends the denial (status, challenge, JSON body) and never runs the route', async () => {
+    const before = app.runs()
+    const res = await fetch(`${app.url()}/me`, { headers: { authorization: 'Bearer nope' } })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
+    expect(res.headers.get('cache-control')).toMatch(/no-store/)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await res.json()).toMatchObject({ error: 'invalid_token' })
+    expect(app.runs()).toBe(before)
+  })
+
+  it('RFC 9449 §8 puts the decision headers (DPoP-Nonce) on the allowed response', async () => {
+    const key = bed.key()
+    const { accessToken } = await bed.emu().createToken({ subject: 'alice', scopes: [], dpopKeyThumbprint: key.thumbprint })
+    const call = async (nonce?: string) =>
+      fetch(`${app.url()}/nonce`, {
+        headers: {
+          authorization: `DPoP ${accessToken}`,
+          dpop: await createDpopProof(key, { htm: 'GET', htu: `${app.url()}/nonce`, accessToken, ...(nonce ? { nonce } : {}) }),
+        },
+      })
+    const first = await call()
+    expect(first.status).toBe(401)
+    const nonce = first.headers.get('dpop-nonce')
+    expect(nonce).toBeTruthy()
+    const second = await call(nonce!)
+    expect(second.status).toBe(200)
+    expect(second.headers.get('dpop-nonce')).toBeTruthy()
+    expect(await second.json()).toEqual({ sub: 'alice' })
+  })
+}
