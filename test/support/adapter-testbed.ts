@@ -4,7 +4,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createGuard, type Guard } from '@authlete-guard/core'
+import { createGuard, isAuthleteGuardError, type Decision, type Guard, type RouteOptions } from '@authlete-guard/core'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>
@@ -94,4 +94,32 @@ export function itBehavesLikeAnAdapter(
     expect(second.headers.get('dpop-nonce')).toBeTruthy()
     expect(await second.json()).toEqual({ sub: 'alice' })
   })
+}
+
+/** An adapter's `protect(guard, route)` refuses bad route options and a missing guard at set-up. */
+export function itChecksProtectArguments(bed: ReturnType<typeof useAdapterTestbed>, protect: (guard: Guard, route?: RouteOptions) => unknown) {
+  it('protect() refuses invalid route options and a missing guard at start-up', () => {
+    const guard = bed.newGuard()
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (error) {
+        return isAuthleteGuardError(error) ? error.code : 'other'
+      }
+      return 'none'
+    }
+    expect(codeOf(() => protect(guard, { scopes: 'profile' as unknown as string[] }))).toBe('ERR_INVALID_CONFIG')
+    expect(codeOf(() => protect(undefined as unknown as Guard))).toBe('ERR_INVALID_CONFIG')
+    expect(codeOf(() => protect(guard, { scopes: ['profile'] }))).toBe('none')
+  })
+}
+
+/** A denial with an extra header, to check that an adapter copies every header and the body as is. */
+export const SAMPLE_DENIAL: Decision = {
+  allowed: false,
+  status: 400,
+  headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_request"', 'X-Extra': '1' },
+  body: '{"error":"invalid_request"}',
+  error: 'invalid_request',
+  errorDescription: undefined,
 }

@@ -2,9 +2,9 @@ import express5 from 'express'
 import express4 from 'express4'
 import type { ErrorRequestHandler } from 'express'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { itBehavesLikeAnAdapter, useAdapterTestbed } from '../../../test/support/adapter-testbed'
+import { itBehavesLikeAnAdapter, itChecksProtectArguments, useAdapterTestbed, SAMPLE_DENIAL } from '../../../test/support/adapter-testbed'
 import * as surface from '../src/index'
-import { createGuard, getAuth, isAuthleteGuardError, protect, toRequestLike, type Decision, type Guard } from '../src/index'
+import { createGuard, getAuth, protect, toRequestLike, type Decision, type Guard } from '../src/index'
 
 const bed = useAdapterTestbed()
 const { newGuard, serve } = bed
@@ -86,20 +86,7 @@ describe.each([
 })
 
 describe('configuration', () => {
-  it('protect() refuses invalid route options and a missing guard at start-up', () => {
-    const guard = newGuard()
-    const codeOf = (fn: () => unknown) => {
-      try {
-        fn()
-      } catch (error) {
-        return isAuthleteGuardError(error) ? error.code : 'other'
-      }
-      return 'none'
-    }
-    expect(codeOf(() => protect(guard, { scopes: 'profile' as unknown as string[] }))).toBe('ERR_INVALID_CONFIG')
-    expect(codeOf(() => protect(undefined as unknown as Guard))).toBe('ERR_INVALID_CONFIG')
-    expect(codeOf(() => protect(guard, { scopes: ['profile'] }))).toBe('none')
-  })
+  itChecksProtectArguments(bed, protect)
 
   it('exports exactly the public surface (no accidental growth)', () => {
     expect(Object.keys(surface).sort()).toEqual([
@@ -111,14 +98,7 @@ describe('configuration', () => {
 
 describe('decision mapping', () => {
   it('copies every header of a denial and writes the body as is', async () => {
-    const denial: Decision = {
-      allowed: false,
-      status: 400,
-      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_request"', 'X-Extra': '1' },
-      body: '{"error":"invalid_request"}',
-      error: 'invalid_request',
-      errorDescription: undefined,
-    }
+    const denial = SAMPLE_DENIAL
     const guard: Guard = { ...newGuard(), check: async () => denial }
     const app = express5()
     app.get('/x', protect(guard), (_req, res) => res.send('route ran'))

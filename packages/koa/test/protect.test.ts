@@ -2,9 +2,9 @@ import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import Router from '@koa/router'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { itBehavesLikeAnAdapter, useAdapterTestbed } from '../../../test/support/adapter-testbed'
+import { itBehavesLikeAnAdapter, itChecksProtectArguments, useAdapterTestbed, SAMPLE_DENIAL } from '../../../test/support/adapter-testbed'
 import * as surface from '../src/index'
-import { createGuard, isAuthleteGuardError, protect, toRequestLike, type Decision, type Guard } from '../src/index'
+import { createGuard, protect, toRequestLike, type Decision, type Guard } from '../src/index'
 
 const bed = useAdapterTestbed()
 const { newGuard, serve } = bed
@@ -98,20 +98,7 @@ describe.each([
 })
 
 describe('configuration', () => {
-  it('protect() refuses invalid route options and a missing guard at start-up', () => {
-    const guard = newGuard()
-    const codeOf = (fn: () => unknown) => {
-      try {
-        fn()
-      } catch (error) {
-        return isAuthleteGuardError(error) ? error.code : 'other'
-      }
-      return 'none'
-    }
-    expect(codeOf(() => protect(guard, { scopes: 'profile' as unknown as string[] }))).toBe('ERR_INVALID_CONFIG')
-    expect(codeOf(() => protect(undefined as unknown as Guard))).toBe('ERR_INVALID_CONFIG')
-    expect(codeOf(() => protect(guard, { scopes: ['profile'] }))).toBe('none')
-  })
+  itChecksProtectArguments(bed, protect)
 
   it('exports exactly the public surface (no accidental growth)', () => {
     expect(Object.keys(surface).sort()).toEqual([
@@ -122,14 +109,7 @@ describe('configuration', () => {
 
 describe('decision mapping', () => {
   it('copies every header of a denial and keeps the JSON Content-Type', async () => {
-    const denial: Decision = {
-      allowed: false,
-      status: 400,
-      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_request"', 'X-Extra': '1' },
-      body: '{"error":"invalid_request"}',
-      error: 'invalid_request',
-      errorDescription: undefined,
-    }
+    const denial = SAMPLE_DENIAL
     const guard: Guard = { ...newGuard(), check: async () => denial }
     const app = new Koa3()
     app.use(protect(guard)).use((ctx) => {
