@@ -17,6 +17,10 @@ export type Extraction =
 /**
  * Stage 1 of a check (pure): request + route -> the `/auth/introspection` body, or the denial
  * when the request can be refused without asking Authlete.
+ *
+ * @example
+ * const extraction = extractIntrospectionRequest(request, { scopes: ['read'] }, { dpopAlgs: DEFAULT_DPOP_ALGS })
+ * if (extraction.ok) console.log(extraction.body.htu) // else send extraction.denial
  */
 export function extractIntrospectionRequest(request: RequestLike, route: RouteOptions, context: ExtractContext): Extraction {
   const challengeOptions: ChallengeOptions = { ...context, scopes: route.scopes }

@@ -8,7 +8,12 @@ import type { AuthleteClient, Decision, Guard, GuardOptions, IntrospectionRespon
 
 export { DEFAULT_TIMEOUT_MS }
 
-/** The `algs` the guard advertises in its own DPoP challenges: the ones Authlete verifies. */
+/**
+ * The `algs` the guard advertises in its own DPoP challenges: the ones Authlete verifies.
+ *
+ * @example
+ * createGuard({ authlete, dpopAlgs: DEFAULT_DPOP_ALGS.filter((alg) => alg.startsWith('ES')) })
+ */
 export const DEFAULT_DPOP_ALGS: readonly string[] = Object.freeze([
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA',
 ])

@@ -11,7 +11,12 @@ import type { ResultEntry } from './result-codes'
  */
 export const DPOP_ALGS_VALUE = DPOP_ALGORITHMS.join(' ')
 
-/** Base of the `error_uri` values: Authlete links every result code to its documentation. */
+/**
+ * Base of the `error_uri` values: Authlete links every result code to its documentation.
+ *
+ * @example
+ * `${ERROR_URI_BASE}A065308` // the error_uri of the emulator's challenges
+ */
 export const ERROR_URI_BASE = 'https://docs.authlete.com/#'
 
 /** Parts of a `WWW-Authenticate` challenge as Authlete writes it in `responseContent`. */

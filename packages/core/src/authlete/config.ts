@@ -1,9 +1,19 @@
 import { AuthleteGuardError } from '../errors'
 import type { AuthleteOptions } from '../types'
 
-/** Default deadline of one Authlete call, in milliseconds. */
+/**
+ * Default deadline of one Authlete call, in milliseconds.
+ *
+ * @example
+ * createGuard({ authlete: { ...authlete, timeoutMs: DEFAULT_TIMEOUT_MS / 2 } })
+ */
 export const DEFAULT_TIMEOUT_MS = 5000
-/** Default number of keep-alive connections to one Authlete origin. */
+/**
+ * Default number of keep-alive connections to one Authlete origin.
+ *
+ * @example
+ * createGuard({ authlete: { ...authlete, connections: DEFAULT_CONNECTIONS * 2 } })
+ */
 export const DEFAULT_CONNECTIONS = 16
 
 /** Validated, ready-to-use connection settings. Holds the credentials: never log it. */
