@@ -6,12 +6,13 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_CLIENT, startEmulator } from '@authlete-guard/emulator'
 
 const demo = fileURLToPath(new URL('../../examples/demo/demo.mjs', import.meta.url))
 
-function runDemo(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+function runDemo(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [demo, ...args], { env: { ...process.env, NO_COLOR: '1', AUTHLETE_BASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [demo, ...args], { env: { ...process.env, NO_COLOR: '1', AUTHLETE_BASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (c) => (output += c))
     child.stderr.on('data', (c) => (output += c))
@@ -37,6 +38,34 @@ describe('pnpm demo', () => {
     expect(output).toContain(`(${framework}:`)
     expect(code).toBe(0)
   }, 60_000)
+
+  it('with AUTHLETE_* set it runs against that service instead of its own emulator (client_credentials)', async () => {
+    const service = await startEmulator()
+    try {
+      const { code, output } = await runDemo([], {
+        AUTHLETE_BASE_URL: service.url,
+        AUTHLETE_API_VERSION: 'V3',
+        AUTHLETE_SERVICE_APIKEY: String(service.serviceId),
+        AUTHLETE_SERVICE_ACCESSTOKEN: service.accessToken,
+        DEMO_CLIENT_ID: String(DEFAULT_CLIENT.clientId),
+        DEMO_CLIENT_SECRET: DEFAULT_CLIENT.clientSecret,
+      })
+      expect(output).toContain(`Authlete:        ${service.url}`)
+      expect(output).not.toContain('local emulator')
+      expect(output).toContain('grant_type=client_credentials')
+      expect(output).toContain('Every step behaved as expected.')
+      expect(code).toBe(0)
+      expect(service.requests.some((r) => r.path.endsWith('/auth/introspection'))).toBe(true)
+    } finally {
+      await service.close()
+    }
+  }, 60_000)
+
+  it('with AUTHLETE_* set but no demo client it says what is missing and exits 1', async () => {
+    const { code, output } = await runDemo([], { AUTHLETE_BASE_URL: 'http://127.0.0.1:9', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_ACCESSTOKEN: 't' })
+    expect(output).toMatch(/set DEMO_CLIENT_ID and DEMO_CLIENT_SECRET/)
+    expect(code).toBe(1)
+  })
 
   it('an unknown framework is refused with usage and exit 2', async () => {
     const { code, output } = await runDemo(['--framework', 'rails'])
