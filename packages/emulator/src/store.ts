@@ -2,24 +2,16 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { DEFAULT_CLIENT } from './defaults'
 import { DpopNonces } from './dpop-nonces'
 import { JtiCache } from './jti-cache'
+import type { AuthorizationCodeOptions } from './start-emulator'
 import type { EmulatorClient, EmulatorSettings, GrantType, TokenProperty, TokenRecord } from './types'
 
-/** An authorization code made by `emu.createAuthorizationCode()`. */
-export interface AuthorizationCodeRecord {
+/** An authorization code made by `emu.createAuthorizationCode()`: its options, resolved. */
+export interface AuthorizationCodeRecord extends Omit<AuthorizationCodeOptions, 'clientId' | 'scopes' | 'claims' | 'code' | 'duration'> {
   code: string
   clientId: number
-  subject: string
   scopes: string[]
-  redirectUri?: string
+  /** Claim names for UserInfo. */
   claims?: string[]
-  nonce?: string
-  codeChallenge?: string
-  codeChallengeMethod?: 'S256' | 'plain'
-  dpopJkt?: string
-  acr?: string
-  authTime?: number
-  resources?: string[]
-  properties?: TokenProperty[]
   expiresAt: number
   used: boolean
   /** Access tokens issued with this code (revoked if the code is replayed, RFC 6749 §4.1.2). */
