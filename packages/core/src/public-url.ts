@@ -28,16 +28,25 @@ const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+
 
 /**
  * Validate a host[:port] against RFC 3986 authority syntax (no userinfo) and normalise it for a
- * scheme: host lower-cased, default port dropped. Returns `undefined` when it is not one.
+ * scheme: host lower-cased, default port dropped. Returns `undefined` when it is not one, or when
+ * a WHATWG URL parser would read the host differently (percent-encoded, IPvFuture, bad IDNA).
  */
 export function normaliseAuthority(authority: string, scheme: string): string | undefined {
   const match = AUTHORITY.exec(authority)
   if (!match) return undefined
   const host = match[1]!.toLowerCase()
-  const port = match[2]
-  if (port === undefined || port === '' || port.replace(/^0+(?=\d)/, '') === DEFAULT_PORTS[scheme]) return host
-  if (Number(port) > 65535) return undefined
-  return `${host}:${port.replace(/^0+(?=\d)/, '')}`
+  const port = match[2]?.replace(/^0+(?=\d)/, '')
+  if (port !== undefined && Number(port) > 65535) return undefined
+  const authorityOut = port === undefined || port === '' || port === DEFAULT_PORTS[scheme] ? host : `${host}:${port}`
+  // Also a host every URL parser reads the same way: no percent-encoded or IPvFuture hosts, no
+  // invalid IDNA labels, so the client (which builds its htu with a URL parser) and Authlete see
+  // exactly the string the guard sends.
+  try {
+    if (new URL(`${scheme}://${authorityOut}/`).host !== authorityOut) return undefined
+  } catch {
+    return undefined
+  }
+  return authorityOut
 }
 
 function normaliseScheme(value: string | undefined): string | undefined {

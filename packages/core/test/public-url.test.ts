@@ -66,8 +66,14 @@ describe('resolvePublicUrl (RFC 9449 §4.3 htu, reference §6)', () => {
     expect(result).toMatchObject({ ok: true, htu: v.decoded_payload.htu })
   })
 
-  it('normaliseAuthority keeps hosts in RFC 3986 reg-name syntax only', () => {
-    expect(normaliseAuthority('Exa%41mple.com:0443', 'https')).toBe('exa%41mple.com')
+  it('normaliseAuthority keeps hosts in RFC 3986 reg-name syntax that URL parsers read alike', () => {
+    expect(normaliseAuthority('Example.com:0443', 'https')).toBe('example.com')
+    expect(normaliseAuthority('example.com:08080', 'http')).toBe('example.com:8080')
+    expect(normaliseAuthority('Exa%41mple.com', 'https')).toBeUndefined() // percent-encoded: parsers decode it
+    expect(normaliseAuthority('%00', 'http')).toBeUndefined()
+    expect(normaliseAuthority('xn--', 'http')).toBeUndefined() // invalid IDNA label
+    expect(normaliseAuthority('[v1.x]', 'http')).toBeUndefined() // IPvFuture
+    expect(normaliseAuthority('[::1]:8080', 'http')).toBe('[::1]:8080')
     expect(normaliseAuthority('a.example:', 'http')).toBe('a.example')
     expect(normaliseAuthority('a#b', 'http')).toBeUndefined()
     expect(normaliseAuthority('a?b', 'http')).toBeUndefined()
