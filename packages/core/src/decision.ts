@@ -1,5 +1,6 @@
 import { parseChallengeError, renderChallenge } from './challenge'
 import { AuthleteGuardError } from './errors'
+import { dpopNonceOf, noStoreHeaders } from './response-headers'
 import type { CredentialsFailure } from './request'
 import type { AccessTokenInfo, AllowDecision, DenyDecision, IntrospectionResponse } from './types'
 
@@ -34,13 +35,7 @@ export function deny(
   const parsed = parseChallengeError(challenge)
   const error = parsed.error
   const errorDescription = parsed.errorDescription ?? extra.description
-  const headers: Record<string, string> = {
-    'WWW-Authenticate': challenge,
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'Content-Type': 'application/json',
-  }
-  if (extra.dpopNonce) headers['DPoP-Nonce'] = extra.dpopNonce
+  const headers = { 'WWW-Authenticate': challenge, ...noStoreHeaders('application/json', extra.dpopNonce ?? undefined) }
   // Stringify drops undefined members: a challenge without `error` gives a body without one.
   const body = JSON.stringify({ error, error_description: errorDescription })
   const decision: DenyDecision = { allowed: false, status, headers, body, error, errorDescription }
@@ -131,7 +126,7 @@ export function decide(
   response: IntrospectionResponse,
   context: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' },
 ): AllowDecision | DenyDecision {
-  const nonce = typeof response.dpopNonce === 'string' && response.dpopNonce !== '' ? response.dpopNonce : undefined
+  const nonce = dpopNonceOf(response)
   if (response.action === 'OK') {
     // Fail closed on a self-contradicting reply rather than trust the action alone.
     if (response.existent === false || response.usable === false || response.sufficient === false) {

@@ -96,6 +96,11 @@ function splitTarget(target: string): { path: string; query: string; absolute?: 
   return absolute ? { path, query, absolute } : { path, query }
 }
 
+/** The path of a request target (origin-form or absolute), as received; `'/'` when it has none. */
+export function requestPath(target: string): string {
+  return splitTarget(target)?.path ?? '/'
+}
+
 /** RFC 7239 `Forwarded`: the trusted element's `proto` and `host`, only when it has both. */
 function fromForwarded(values: string[], trust: TrustProxy | undefined, peer: string | undefined) {
   const elements = values.flatMap(splitList)

@@ -1,11 +1,12 @@
 import { AuthleteGuardError, isAuthleteGuardError } from '../errors'
 import type { ExtractContext } from '../extract'
 import { report } from '../guard'
-import { resolvePublicUrl } from '../public-url'
+import { requestPath, resolvePublicUrl } from '../public-url'
 import { extractDpopProof } from '../request'
 import type { AuthleteClient, GuardOptions, RequestLike } from '../types'
 import { readClientCredentials } from './client-credentials'
-import { endpointHeaders, jsonResponse, nonceOf, oauthError, serverError } from './response'
+import { dpopNonceOf, noStoreHeaders } from '../response-headers'
+import { jsonResponse, oauthError, serverError } from './response'
 import type { FinishedResponse } from './types'
 
 /** What the endpoints need from the server's configuration. */
@@ -55,8 +56,6 @@ export type FormEndpointResult<Action extends string, Reply> =
   | FinishedResponse<Action, Reply>
   | { done: false; action: Action; authlete: Reply; headers: Record<string, string> }
 
-const pathOf = (url: string) => url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, '').split(/[?#]/)[0] || '/'
-
 function toText(rawFormBody: string | Uint8Array): string {
   if (typeof rawFormBody === 'string') return rawFormBody
   if (rawFormBody instanceof Uint8Array) return new TextDecoder().decode(rawFormBody)
@@ -101,7 +100,7 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
     body.clientSecret = credentials.clientSecret
   }
   if (request.clientCertificate) body.clientCertificate = request.clientCertificate
-  let path = pathOf(request.url)
+  let path = requestPath(request.url)
   if (proof.dpop !== undefined) {
     const url = resolvePublicUrl(request, { fixed: context.fixed, trustProxy: context.trustProxy })
     if (!url.ok) return refuse(400, 'invalid_request', url.reason)
@@ -128,11 +127,11 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
   if (typeof action !== 'string') {
     return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply has no action.`, { resultCode }))
   }
-  const dpopNonce = nonceOf(reply)
+  const dpopNonce = dpopNonceOf(reply)
   const known = action as Action
 
   if (spec.appActions?.includes(action)) {
-    return { done: false, action: known, authlete: reply, headers: endpointHeaders('application/json', dpopNonce) }
+    return { done: false, action: known, authlete: reply, headers: noStoreHeaders('application/json', dpopNonce) }
   }
   const status = Object.hasOwn(spec.statuses, action) ? spec.statuses[action]! : undefined
   if (status === undefined) {

@@ -4,7 +4,7 @@ import { extractIntrospectionRequest } from '../extract'
 import { report } from '../guard'
 import type { DenyDecision, IntrospectionResponse, RequestLike } from '../types'
 import type { EndpointContext } from './form-endpoint'
-import { endpointHeaders, nonceOf } from './response'
+import { dpopNonceOf, noStoreHeaders } from '../response-headers'
 import type { GetClaims, UserInfoAction, UserInfoResult } from './types'
 
 /** Content types of the two successful `/auth/userinfo/issue` actions (OIDC Core §5.3.2). */
@@ -82,7 +82,7 @@ export async function handleUserInfo(
   } catch (error) {
     return fail(asFailure(error, 'userinfo request'))
   }
-  const firstNonce = nonceOf(info)
+  const firstNonce = dpopNonceOf(info)
   // Same table as introspection: BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403, INTERNAL_SERVER_ERROR 500.
   const verdict = decide(info as IntrospectionResponse, challenge)
   if (!verdict.allowed) {
@@ -117,7 +117,7 @@ export async function handleUserInfo(
   } catch (error) {
     return fail(asFailure(error, 'userinfo issue request'))
   }
-  const dpopNonce = nonceOf(issued) ?? firstNonce
+  const dpopNonce = dpopNonceOf(issued) ?? firstNonce
   const contentType = ISSUED_CONTENT_TYPES[issued.action as string]
   if (contentType === undefined) {
     // Error actions map like /auth/userinfo's; OK is not an issue action, so it is unknown here.
@@ -136,7 +136,7 @@ export async function handleUserInfo(
     action: issued.action as UserInfoAction,
     authlete: issued,
     status: 200,
-    headers: endpointHeaders(contentType, dpopNonce),
+    headers: noStoreHeaders(contentType, dpopNonce),
     body: issued.responseContent,
   }
 }
