@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { AuthleteGuardError, fromNodeRequest, validateRouteOptions } from '@authlete-guard/core'
 import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
+import { sendEndpointResponse } from './authorization-server'
 
 declare global {
   // Express's own extension point; the same merge works with @types/express 4 and 5.
@@ -83,13 +84,14 @@ export function protect(guard: Guard, route?: RouteOptions): RequestHandler {
     guard
       .check(toRequestLike(req), route)
       .then((decision) => {
-        res.set(decision.headers)
         if (decision.allowed) {
+          res.set(decision.headers)
           req.auth = decision.auth
           next()
           return
         }
-        res.status(decision.status).send(decision.body)
+        // Node's own API (as sendEndpointResponse does): Express's send() would add a charset and an ETag.
+        sendEndpointResponse(res, decision)
       })
       .catch(next)
   }

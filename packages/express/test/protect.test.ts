@@ -55,6 +55,13 @@ describe.each([
     expect(runs).toBe(before)
   })
 
+  it('writes a denial exactly as the guard made it: Content-Type without charset, no ETag', async () => {
+    const res = await fetch(`${url}/me`, { headers: { authorization: 'Bearer nope' } })
+    expect(res.status).toBe(401)
+    expect({ contentType: res.headers.get('content-type'), etag: res.headers.get('etag') }).toEqual({ contentType: 'application/json', etag: null })
+    expect(await res.json()).toMatchObject({ error: 'invalid_token' })
+  })
+
   it('getAuth on a route without protect() goes to the error handler', async () => {
     const res = await fetch(`${url}/unprotected`)
     expect(res.status).toBe(599)
