@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CLIENT, startEmulator } from '@authlete-guard/emulator'
+import { unreachableUrl } from '../support/unreachable'
 
 const demo = fileURLToPath(new URL('../../examples/demo/demo.mjs', import.meta.url))
 
@@ -62,7 +63,7 @@ describe('pnpm demo', () => {
   }, 60_000)
 
   it('with AUTHLETE_* set but no demo client it says what is missing and exits 1', async () => {
-    const { code, output } = await runDemo([], { AUTHLETE_BASE_URL: 'http://127.0.0.1:9', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_ACCESSTOKEN: 't' })
+    const { code, output } = await runDemo([], { AUTHLETE_BASE_URL: await unreachableUrl(), AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_ACCESSTOKEN: 't' })
     expect(output).toMatch(/set DEMO_CLIENT_ID and DEMO_CLIENT_SECRET/)
     expect(code).toBe(1)
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createGuard, type GuardErrorEvent } from '../src'
-import { closedPort, useAuthleteStub } from './support/authlete-stub'
+import { useAuthleteStub } from './support/authlete-stub'
+import { unreachableUrl } from '../../../test/support/unreachable'
 
 const JWT = 'eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJHRVQifQ.c2ln'
 const SECRET_TOKEN = 'sEcReT-access-token'
@@ -187,7 +188,7 @@ describe('reference §3: every Authlete action', () => {
 
 describe('fail closed: every infrastructure fault is a 500 and never allows', () => {
   const faults: Array<[string, () => Promise<{ baseUrl?: string; timeoutMs?: number }>, string]> = [
-    ['connection refused', async () => ({ baseUrl: `http://127.0.0.1:${await closedPort()}` }), 'ERR_AUTHLETE_UNREACHABLE'],
+    ['connection refused', async () => ({ baseUrl: await unreachableUrl() }), 'ERR_AUTHLETE_UNREACHABLE'],
     ['connection reset', async () => (stub.reply({ reset: true }), {}), 'ERR_AUTHLETE_UNREACHABLE'],
     ['hang past timeoutMs', async () => (stub.reply({ hang: true }), { timeoutMs: 150 }), 'ERR_AUTHLETE_TIMEOUT'],
     ['slow reply past timeoutMs', async () => (stub.reply({ json: OK, delayMs: 400 }), { timeoutMs: 150 }), 'ERR_AUTHLETE_TIMEOUT'],
@@ -220,7 +221,7 @@ describe('fail closed: every infrastructure fault is a 500 and never allows', ()
     await g.close()
   })
   it('a throwing onError hook does not change the denial', async () => {
-    const g = createGuard({ authlete: { ...v3(), baseUrl: `http://127.0.0.1:${await closedPort()}` }, onError: () => { throw new Error('boom') } })
+    const g = createGuard({ authlete: { ...v3(), baseUrl: await unreachableUrl() }, onError: () => { throw new Error('boom') } })
     const d = await g.check(bearerRequest())
     expect(d.allowed === false && d.status).toBe(500)
     await g.close()

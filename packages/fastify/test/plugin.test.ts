@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import authleteGuard, { authleteGuard as namedPlugin, createGuard, getAuth, type Guard } from '../src/index'
+import { unreachableUrl } from '../../../test/support/unreachable'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
 
@@ -148,7 +149,7 @@ describe('@authlete-guard/fastify', () => {
 
   test('logs through request.log: warn with the error code on a 500, debug on a denial, never the token', async () => {
     const { lines, logger } = logCapture()
-    const instance = await start({ logger, baseUrl: 'http://127.0.0.1:9' })
+    const instance = await start({ logger, baseUrl: await unreachableUrl() })
     let runs = 0
     instance.get('/api/me', { preHandler: instance.protect({ scopes: ['profile'] }) }, async () => ++runs)
     const url = await listen(instance)

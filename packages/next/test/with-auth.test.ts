@@ -7,6 +7,7 @@ import { NextRequest } from 'next/server'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { createGuard, withAuth, type AccessTokenInfo, type Guard } from '../src/index'
+import { unreachableUrl } from '../../../test/support/unreachable'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
 
@@ -118,7 +119,7 @@ describe('withAuth', () => {
 
   test('Authlete unreachable: 500, the handler never runs', async () => {
     let runs = 0
-    const down = track(createGuard({ authlete: { ...authlete(), baseUrl: 'http://127.0.0.1:9' } }))
+    const down = track(createGuard({ authlete: { ...authlete(), baseUrl: await unreachableUrl() } }))
     const GET = withAuth(down, async () => new Response(String(++runs)))
     const { url, init } = await signedRequest({ htu: 'http://api.example.test/api/me' })
     const response = await GET(new Request(url, init), { params: Promise.resolve({}) })

@@ -7,7 +7,8 @@ import {
   type AuthorizationServerOptions,
   type GuardErrorEvent,
 } from '../../src'
-import { closedPort, useAuthleteStub } from '../support/authlete-stub'
+import { useAuthleteStub } from '../support/authlete-stub'
+import { unreachableUrl } from '../../../../test/support/unreachable'
 import { basic, JWT, lower, post, SERVICE_ID, SERVICE_TOKEN } from './support'
 
 const stub = useAuthleteStub()
@@ -275,7 +276,7 @@ describe('PAR endpoint (RFC 9126)', () => {
 describe('fail closed: Authlete unreachable or malformed -> 500 server_error, nothing leaked', () => {
   const SECRET = 'resultMessage-with-internal-detail'
   const cases: Array<[string, () => Promise<Partial<AuthorizationServerOptions['authlete'] & object>>, string]> = [
-    ['connection refused', async () => ({ baseUrl: `http://127.0.0.1:${await closedPort()}` }), 'ERR_AUTHLETE_UNREACHABLE'],
+    ['connection refused', async () => ({ baseUrl: await unreachableUrl() }), 'ERR_AUTHLETE_UNREACHABLE'],
     ['connection reset', async () => (stub.reply({ reset: true }), {}), 'ERR_AUTHLETE_UNREACHABLE'],
     ['hang past timeoutMs', async () => (stub.reply({ hang: true }), { timeoutMs: 150 }), 'ERR_AUTHLETE_TIMEOUT'],
     ['HTTP 500 from Authlete', async () => (stub.reply({ status: 500, json: { resultCode: 'A001101', resultMessage: SECRET } }), {}), 'ERR_AUTHLETE_HTTP_STATUS'],
@@ -311,7 +312,7 @@ describe('fail closed: Authlete unreachable or malformed -> 500 server_error, no
     })
   }
   it('a throwing onError hook does not change the answer', async () => {
-    const as = createAuthorizationServer({ authlete: { ...authlete(), baseUrl: `http://127.0.0.1:${await closedPort()}` }, onError: () => { throw new Error('boom') } })
+    const as = createAuthorizationServer({ authlete: { ...authlete(), baseUrl: await unreachableUrl() }, onError: () => { throw new Error('boom') } })
     const result = await as.token(post('/token'), FORM)
     expect(result).toMatchObject({ done: true, status: 500 })
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createAuthorizationServer, type AuthorizationServerOptions, type GuardErrorEvent, type RequestLike } from '../../src'
-import { closedPort, useAuthleteStub } from '../support/authlete-stub'
+import { useAuthleteStub } from '../support/authlete-stub'
+import { unreachableUrl } from '../../../../test/support/unreachable'
 import { JWT, lower, SERVICE_ID, SERVICE_TOKEN } from './support'
 
 const stub = useAuthleteStub()
@@ -161,7 +162,7 @@ describe('UserInfo: fail closed', () => {
     expect(stub.calls).toHaveLength(1)
   })
   it.each([
-    ['unreachable', async () => ({ baseUrl: `http://127.0.0.1:${await closedPort()}` }), 'ERR_AUTHLETE_UNREACHABLE'],
+    ['unreachable', async () => ({ baseUrl: await unreachableUrl() }), 'ERR_AUTHLETE_UNREACHABLE'],
     ['HTTP 503', async () => (stub.reply({ status: 503, text: 'down' }), {}), 'ERR_AUTHLETE_HTTP_STATUS'],
     ['garbage', async () => (stub.reply({ text: 'not json' }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],
     ['no action', async () => (stub.reply({ json: { subject: 'alice' } }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],

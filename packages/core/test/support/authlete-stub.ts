@@ -95,15 +95,6 @@ export async function startAuthleteStub() {
 
 export type AuthleteStub = Awaited<ReturnType<typeof startAuthleteStub>>
 
-/** A port on 127.0.0.1 with nothing listening (bound, then closed). */
-export async function closedPort(): Promise<number> {
-  const server = http.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 /**
  * One stub for a test file: started before the file's tests, its queue and log reset after each
  * test, closed at the end. The returned object forwards to the running stub.
