@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { authleteOptionsFromEnv } from '../src'
+import { authleteOptionsFromEnv, isAuthleteGuardError, type AuthleteGuardError } from '../src'
 
 describe('authleteOptionsFromEnv (the variables Authlete\'s SDKs read)', () => {
   it('V3 from AUTHLETE_SERVICE_ACCESSTOKEN, the service id from AUTHLETE_SERVICE_APIKEY', () => {
@@ -18,26 +18,35 @@ describe('authleteOptionsFromEnv (the variables Authlete\'s SDKs read)', () => {
   it('extra options are merged (timeoutMs)', () => {
     expect(authleteOptionsFromEnv({ AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's' }, { timeoutMs: 900 }).timeoutMs).toBe(900)
   })
-  const missing: Array<[string, Record<string, string>, RegExp]> = [
-    ['nothing set (V2 assumed)', {}, /V2 needs the environment variables AUTHLETE_BASE_URL, AUTHLETE_SERVICE_APIKEY, AUTHLETE_SERVICE_APISECRET/],
-    ['V3 without the service id', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_ACCESSTOKEN: 't' }, /V3 needs the environment variable AUTHLETE_SERVICE_APIKEY \(AUTHLETE_SERVICE_APIKEY holds the service id\)/],
-    ['V3 declared without the access token', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_API_VERSION: 'V3', AUTHLETE_SERVICE_APIKEY: '1' }, /AUTHLETE_SERVICE_ACCESSTOKEN/],
-    ['blank values count as missing', { AUTHLETE_BASE_URL: '  ', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's' }, /AUTHLETE_BASE_URL/],
-    ['bad version', { AUTHLETE_API_VERSION: 'V4' }, /must be V2 or V3/],
+  const missing: Array<[string, string, Record<string, string>, RegExp]> = [
+    ['nothing set (V2 assumed)', 'ERR_MISSING_ENV', {}, /V2 needs the environment variables AUTHLETE_BASE_URL, AUTHLETE_SERVICE_APIKEY, AUTHLETE_SERVICE_APISECRET/],
+    ['V3 without the service id', 'ERR_MISSING_ENV', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_ACCESSTOKEN: 't' }, /V3 needs the environment variable AUTHLETE_SERVICE_APIKEY \(AUTHLETE_SERVICE_APIKEY holds the service id\)/],
+    ['V3 declared without the access token', 'ERR_MISSING_ENV', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_API_VERSION: 'V3', AUTHLETE_SERVICE_APIKEY: '1' }, /AUTHLETE_SERVICE_ACCESSTOKEN/],
+    ['blank values count as missing', 'ERR_MISSING_ENV', { AUTHLETE_BASE_URL: '  ', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's' }, /AUTHLETE_BASE_URL/],
+    ['bad version', 'ERR_MISSING_ENV', { AUTHLETE_API_VERSION: 'V4' }, /must be V2 or V3/],
   ]
-  it.each(missing)('%s -> ERR_MISSING_ENV naming what is missing', (_name, env, message) => {
-    expect(() => authleteOptionsFromEnv(env)).toThrow(message)
-    try {
-      authleteOptionsFromEnv(env)
-    } catch (e) {
-      expect((e as { code: string }).code).toBe('ERR_MISSING_ENV')
-    }
+  it.each(missing)('%s -> %s naming the problem', (_name, code, env, message) => {
+    const error = errorOf(env)
+    expect(error.message).toMatch(message)
+    expect(error.code).toBe(code)
   })
-  it('never echoes secret values in the error', () => {
-    try {
-      authleteOptionsFromEnv({ AUTHLETE_SERVICE_APISECRET: 'very-secret' })
-    } catch (e) {
-      expect((e as Error).message).not.toContain('very-secret')
-    }
+  it.each([
+    ['V2 secret', { AUTHLETE_SERVICE_APISECRET: 'very-secret' }],
+    ['V3 access token', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_ACCESSTOKEN: 'very-secret' }],
+  ])('never echoes secret values in the error (%s)', (_name, env) => {
+    const error = errorOf(env)
+    expect(`${error.message} ${error.stack} ${JSON.stringify(error)}`).not.toContain('very-secret')
   })
 })
+
+/** The error `authleteOptionsFromEnv(env)` throws; fails the test when it throws none. */
+function errorOf(env: Record<string, string>): AuthleteGuardError {
+  let thrown: unknown
+  try {
+    authleteOptionsFromEnv(env)
+  } catch (error) {
+    thrown = error
+  }
+  expect(isAuthleteGuardError(thrown), `an AuthleteGuardError, got ${String(thrown)}`).toBe(true)
+  return thrown as AuthleteGuardError
+}
