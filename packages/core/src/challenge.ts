@@ -14,21 +14,61 @@ export function renderChallenge(scheme: string, params: ChallengeParams): string
   return rendered.length === 0 ? scheme : `${scheme} ${rendered.join(', ')}`
 }
 
+// RFC 9110 §5.6.2 tchar, by char code.
+const TCHAR = new Uint8Array(128)
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1
+const isTchar = (code: number) => code < 128 && TCHAR[code] === 1
+const isSpace = (code: number) => code === 0x20 || code === 0x09
+
 /**
  * Read the `error` and `error_description` of the first challenge in a `WWW-Authenticate`
  * value such as Authlete's `responseContent`
  * (`DPoP error="invalid_token",error_description="[A065308] ...",algs="..."`).
+ *
+ * One left-to-right pass (RFC 9110 §11.6.1 auth-param = token BWS "=" BWS ( token /
+ * quoted-string )): every character is looked at a bounded number of times, so a hostile or
+ * huge value costs linear time, never a backtracking blow-up.
  */
 export function parseChallengeError(value: string | null | undefined): { error?: string; errorDescription?: string } {
   if (!value) return {}
   const out: { error?: string; errorDescription?: string } = {}
-  // auth-param = token BWS "=" BWS ( token / quoted-string )
-  const param = /([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g
-  for (let m = param.exec(value); m !== null; m = param.exec(value)) {
-    const name = m[1]!.toLowerCase()
-    const v = m[2] === undefined ? m[3]! : m[2].replace(/\\(.)/g, '$1')
-    if (name === 'error' && out.error === undefined) out.error = v
-    else if (name === 'error_description' && out.errorDescription === undefined) out.errorDescription = v
+  const n = value.length
+  let i = 0
+  while (i < n && (out.error === undefined || out.errorDescription === undefined)) {
+    const start = i
+    while (i < n && isTchar(value.charCodeAt(i))) i++
+    if (i === start) {
+      i++ // not a token character: a separator
+      continue
+    }
+    let j = i
+    while (j < n && isSpace(value.charCodeAt(j))) j++
+    if (value.charCodeAt(j) !== 0x3d /* = */) continue // a scheme or a token68, not a parameter
+    j++
+    while (j < n && isSpace(value.charCodeAt(j))) j++
+    let parsed: string
+    if (value.charCodeAt(j) === 0x22 /* " */) {
+      let text = ''
+      let chunk = ++j
+      while (j < n && value.charCodeAt(j) !== 0x22) {
+        if (value.charCodeAt(j) === 0x5c /* \ */) {
+          text += value.slice(chunk, j)
+          chunk = ++j // keep the escaped character itself
+        }
+        j++
+      }
+      if (j >= n) break // an unterminated quoted string ends the value
+      parsed = text + value.slice(chunk, j)
+      j++
+    } else {
+      const valueStart = j
+      while (j < n && value.charCodeAt(j) !== 0x2c && !isSpace(value.charCodeAt(j))) j++
+      parsed = value.slice(valueStart, j)
+    }
+    const name = value.slice(start, i).toLowerCase()
+    if (name === 'error' && out.error === undefined) out.error = parsed
+    else if (name === 'error_description' && out.errorDescription === undefined) out.errorDescription = parsed
+    i = j
   }
   return out
 }

@@ -6,9 +6,10 @@ type Env = Record<string, string | undefined>
 /**
  * Build the `authlete` options from the environment variables Authlete's own SDKs read:
  * `AUTHLETE_BASE_URL`, `AUTHLETE_API_VERSION` (`V2`/`V3`; default V3 when
- * `AUTHLETE_SERVICE_ACCESSTOKEN` is set, else V2), `AUTHLETE_SERVICE_APIKEY` (v2 API key, and the
+ * `AUTHLETE_SERVICE_ACCESSTOKEN` is set, even empty, else V2), `AUTHLETE_SERVICE_APIKEY` (v2 API key, and the
  * service id in v3), `AUTHLETE_SERVICE_APISECRET` (v2), `AUTHLETE_SERVICE_ACCESSTOKEN` (v3).
- * Throws `ERR_MISSING_ENV` naming every variable that is missing.
+ * Throws `ERR_MISSING_ENV` naming every variable that is missing (those of the API version the
+ * environment sets up), and `ERR_INVALID_ENV` for a value it cannot use. Never echoes a secret.
  *
  * @example
  * const guard = createGuard({ authlete: authleteOptionsFromEnv() })
@@ -25,9 +26,14 @@ export function authleteOptionsFromEnv(env: Env = process.env, extra: Partial<Au
   const apiSecret = get('AUTHLETE_SERVICE_APISECRET')
 
   if (rawVersion !== undefined && rawVersion !== 'V2' && rawVersion !== 'V3') {
-    throw new AuthleteGuardError('ERR_MISSING_ENV', `AUTHLETE_API_VERSION must be V2 or V3, got ${JSON.stringify(rawVersion)}.`)
+    throw new AuthleteGuardError('ERR_INVALID_ENV', `AUTHLETE_API_VERSION must be V2 or V3, got ${JSON.stringify(rawVersion.slice(0, 16))}.`)
   }
-  const apiVersion: 'V2' | 'V3' = (rawVersion as 'V2' | 'V3' | undefined) ?? (accessToken ? 'V3' : 'V2')
+  if (baseUrl !== undefined && !/^https?:\/\/[^\s/?#]+/i.test(baseUrl)) {
+    throw new AuthleteGuardError('ERR_INVALID_ENV', 'AUTHLETE_BASE_URL must be an absolute http(s) URL such as https://us.authlete.com.')
+  }
+  // A V3 set-up says so by its access token variable, even when the value is still empty.
+  const v3Setup = env.AUTHLETE_SERVICE_ACCESSTOKEN !== undefined
+  const apiVersion: 'V2' | 'V3' = (rawVersion as 'V2' | 'V3' | undefined) ?? (v3Setup ? 'V3' : 'V2')
   const needed = apiVersion === 'V3'
     ? ['AUTHLETE_BASE_URL', 'AUTHLETE_SERVICE_APIKEY', 'AUTHLETE_SERVICE_ACCESSTOKEN']
     : ['AUTHLETE_BASE_URL', 'AUTHLETE_SERVICE_APIKEY', 'AUTHLETE_SERVICE_APISECRET']

@@ -7,6 +7,8 @@ export type AuthleteGuardErrorCode =
   | 'ERR_INVALID_CONFIG'
   /** `authleteOptionsFromEnv` did not find the variables it needs. */
   | 'ERR_MISSING_ENV'
+  /** `authleteOptionsFromEnv` found a variable with a value it cannot use (`AUTHLETE_API_VERSION=V4`). */
+  | 'ERR_INVALID_ENV'
   /** Authlete could not be reached (connection refused, reset, DNS). */
   | 'ERR_AUTHLETE_UNREACHABLE'
   /** Authlete did not answer within `timeoutMs`. */
@@ -21,6 +23,8 @@ export type AuthleteGuardErrorCode =
   | 'ERR_AUTHLETE_UNKNOWN_ACTION'
   /** A callback of the application (e.g. `getClaims`) threw. */
   | 'ERR_CALLBACK_FAILED'
+  /** A fault inside the SDK itself (a bug), not in Authlete's reply: please report it. */
+  | 'ERR_INTERNAL'
 
 /**
  * The one error class of the SDK. Branch on `code`, not on `instanceof`: ESM and CJS copies of

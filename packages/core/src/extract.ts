@@ -1,5 +1,4 @@
-import { denyCredentials, deny, type ChallengeOptions } from './decision'
-import { renderChallenge } from './challenge'
+import { denyCredentials, type ChallengeOptions } from './decision'
 import { resolvePublicUrl, type FixedPublicUrl } from './public-url'
 import { extractCredentials } from './request'
 import type { DenyDecision, IntrospectionRequest, RequestLike, RouteOptions, TrustProxy } from './types'
@@ -29,11 +28,7 @@ export function extractIntrospectionRequest(request: RequestLike, route: RouteOp
 
   const url = resolvePublicUrl(request, { fixed: context.fixed, trustProxy: context.trustProxy })
   if (!url.ok) {
-    const params: Array<[string, string]> = [['error', 'invalid_request'], ['error_description', url.reason]]
-    const challenge = credentials.scheme === 'DPoP'
-      ? renderChallenge('DPoP', [['realm', context.realm], ...params, ['algs', context.dpopAlgs.join(' ')]])
-      : renderChallenge('Bearer', [['realm', context.realm], ...params])
-    return { ok: false, denial: deny(400, challenge) }
+    return { ok: false, denial: denyCredentials({ ok: false, kind: 'invalid_request', description: url.reason, scheme: credentials.scheme }, challengeOptions) }
   }
 
   const body: IntrospectionRequest = { token: credentials.token }

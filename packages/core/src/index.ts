@@ -53,6 +53,8 @@ export type {
   TokenResponseAction,
   TokenResult,
   UserInfoAction,
+  UserInfoCallOptions,
   UserInfoContext,
   UserInfoResult,
+  GetUserInfoSub,
 } from './authorization-server/types'

@@ -96,6 +96,17 @@ function splitTarget(target: string): { path: string; query: string; absolute?: 
   return absolute ? { path, query, absolute } : { path, query }
 }
 
+// A "." or ".." segment, raw or percent-encoded (`%2e`, `.%2E`, ...), or a backslash, which URL
+// parsers read as "/". Frameworks route on the raw path while Authlete (and any URL parser)
+// compares htu normalised: `/files/../api/admin` would let a proof for `/api/admin` run the
+// `/files/*` route. RFC 3986 §6.2.2.3 says a client removes dot segments before it sends.
+const DOT_SEGMENT_OR_BACKSLASH = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)|\\/i
+
+/** True when a path has a dot segment or a backslash (refused: see `resolvePublicUrl`). */
+export function hasDotSegment(path: string): boolean {
+  return DOT_SEGMENT_OR_BACKSLASH.test(path)
+}
+
 /** The path of a request target (origin-form or absolute), as received; `'/'` when it has none. */
 export function requestPath(target: string): string {
   return splitTarget(target)?.path ?? '/'
@@ -138,7 +149,8 @@ function fromXForwarded(request: RequestLike, trust: TrustProxy | undefined) {
  * query). The origin comes from, in order: `publicUrl`; when `trustProxy` accepts the peer,
  * RFC 7239 `Forwarded` (proto and host) or `X-Forwarded-Proto` / `X-Forwarded-Host`; the
  * framework's own resolution (`frameworkOrigin`) when `trustProxy` is not set; the socket
- * (`encrypted`) and `Host`.
+ * (`encrypted`) and `Host`. A path with a dot segment (`/a/../b`, `%2e%2e`) or a backslash is
+ * refused: the framework would route it raw while `htu` is compared normalised.
  *
  * @example
  * resolvePublicUrl({ method: 'GET', url: '/me?x=1', headers: { host: 'API.example.com:443' }, encrypted: true })
@@ -150,6 +162,7 @@ export function resolvePublicUrl(
 ): PublicUrlResult {
   const target = splitTarget(request.url)
   if (!target) return { ok: false, reason: 'The request target is not a valid path.' }
+  if (hasDotSegment(target.path)) return { ok: false, reason: 'The request path has a dot segment or a backslash.' }
   const finish = (origin: string, prefix = '') => {
     const htu = `${origin}${prefix}${target.path}`
     return { ok: true as const, htu, targetUri: target.query ? `${htu}?${target.query}` : htu, path: target.path }

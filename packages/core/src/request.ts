@@ -35,6 +35,13 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
 // A compact JWS: three base64url segments.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/
 
+/**
+ * Largest access token and largest DPoP proof the guard reads (8 KiB each). Real ones are a few
+ * hundred bytes to a few KiB; anything longer is refused locally, before any work or Authlete call.
+ */
+export const MAX_TOKEN_LENGTH = 8192
+export const MAX_PROOF_LENGTH = 8192
+
 function fail(kind: CredentialsFailure['kind'], description: string, scheme?: 'DPoP' | 'Bearer'): CredentialsFailure {
   return scheme === undefined ? { ok: false, kind, description } : { ok: false, kind, description, scheme }
 }
@@ -66,6 +73,9 @@ export function extractCredentials(request: RequestLike): CredentialsResult {
   if (authorizations.length > 1 || authorizations[0]!.includes(',')) {
     return fail('invalid_request', 'The request has more than one Authorization header.')
   }
+  if (authorizations[0]!.length > MAX_TOKEN_LENGTH + 16) {
+    return fail('invalid_request', `The access token is longer than ${MAX_TOKEN_LENGTH} bytes.`)
+  }
   const match = CREDENTIALS.exec(authorizations[0]!.trim())
   if (!match) return fail('invalid_request', 'The Authorization header is malformed.')
   const rawScheme = match[1]!.toLowerCase()
@@ -73,6 +83,7 @@ export function extractCredentials(request: RequestLike): CredentialsResult {
   // Another scheme (Basic, ...) carries no access token: RFC 6750 §3.1 treats it as none.
   if (scheme === undefined) return fail('missing', 'The request has no access token.')
   const token = match[2]?.trim() ?? ''
+  if (token.length > MAX_TOKEN_LENGTH) return fail('invalid_request', `The access token is longer than ${MAX_TOKEN_LENGTH} bytes.`, scheme)
   if (token === '' || !TOKEN68.test(token)) {
     return fail('invalid_request', `The ${scheme} access token is malformed.`, scheme)
   }
@@ -111,6 +122,7 @@ export function extractDpopProof(request: RequestLike): DpopProofResult {
   if (proofs.length === 0) return { ok: true, dpop: undefined }
   const proof = proofs[0]!.trim()
   if (proofs.length > 1 || proof.includes(',')) return { ok: false, description: 'The request has more than one DPoP header.' }
+  if (proof.length > MAX_PROOF_LENGTH) return { ok: false, description: `The DPoP proof is longer than ${MAX_PROOF_LENGTH} bytes.` }
   if (!COMPACT_JWS.test(proof)) return { ok: false, description: 'The DPoP header is not a JWT.' }
   return { ok: true, dpop: proof }
 }

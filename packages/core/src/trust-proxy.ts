@@ -5,7 +5,8 @@ import type { TrustProxy } from './types'
  *
  * Each proxy appends its own element, so the last `n` elements come from the `n` proxies in front
  * of the app and everything left of them was written by the client. With a hop count `n` the
- * guard reads the element the outermost trusted proxy wrote; with `true` or a predicate (asked
+ * guard reads the element the outermost trusted proxy wrote, and none when there are fewer than
+ * `n` elements (then a client-written one could be the left-most); with `true` or a predicate (asked
  * about the peer, hop 0) it reads the first element, as Express and Koa do.
  */
 export function trustedElementIndex(
@@ -16,8 +17,10 @@ export function trustedElementIndex(
   if (elementCount === 0 || trust === undefined || trust === false) return undefined
   if (trust === true) return 0
   if (typeof trust === 'number') {
-    if (trust < 1) return undefined
-    return Math.max(0, elementCount - trust)
+    // Fewer elements than trusted proxies: the left-most one may be the client's own, so none is
+    // believed (the guard falls back to Host and the socket).
+    if (trust < 1 || elementCount < trust) return undefined
+    return elementCount - trust
   }
   return trust(peerAddress ?? '', 0) ? 0 : undefined
 }

@@ -117,10 +117,21 @@ export interface AccessTokenInfo {
   expiresAt: number
   /** How the token was presented and verified: `'DPoP'` with a proof Authlete accepted, else `'Bearer'`. */
   tokenType: 'DPoP' | 'Bearer'
+  /**
+   * The token's own audience (RFC 8707): Authlete's `accessTokenResources`, else `resources`.
+   * May be narrower than what the authorization request asked for (`requestedResources`).
+   */
   resources: string[]
+  /** The resources the original authorization request asked for (Authlete's `resources`). */
+  requestedResources: string[]
   authorizationDetails: unknown
-  /** Extra properties attached to the token (hidden ones included only if Authlete returns them). */
+  /** Extra properties attached to the token that are not hidden (Authlete's `hidden: false`). */
   properties: Record<string, string>
+  /**
+   * Properties Authlete flags `hidden`: never shown to the client, but returned by introspection.
+   * Kept apart from `properties` so a route that echoes `properties` does not leak them.
+   */
+  hiddenProperties: Record<string, string>
   /** SHA-256 thumbprint of the bound client certificate (RFC 8705), if any. */
   certificateThumbprint: string | undefined
   acr: string | undefined
@@ -162,6 +173,13 @@ export interface Guard {
   readonly options: Readonly<Omit<GuardOptions, 'authlete'>>
   /** The Authlete client the guard calls. */
   readonly authlete: AuthleteClient
+  /**
+   * Make one cheap authenticated Authlete call (an introspection of a token that cannot exist)
+   * and resolve when Authlete answered it as a configured service does; reject with an
+   * `AuthleteGuardError` naming the precise cause otherwise (wrong credentials or service id,
+   * wrong base URL, unreachable, timeout). Call it at start-up to fail fast.
+   */
+  ready(): Promise<void>
   /** Close the keep-alive connections to Authlete. */
   close(): Promise<void>
 }

@@ -48,6 +48,19 @@ describe('resolvePublicUrl (RFC 9449 §4.3 htu, reference §6)', () => {
     ['no Host at all refused', { headers: {} }, {}, { error: /no Host/ }],
     ['two Host headers refused', { headers: { host: ['a.example', 'b.example'] } }, {}, { error: /more than one Host/ }],
     ['request target not a path refused', { url: '*' }, {}, { error: /not a valid path/ }],
+    // A proof for /api/admin must not run the /files/* route: frameworks route on the raw path,
+    // Authlete compares htu normalised (RFC 3986 §6.2.2.3).
+    ...([
+      '/files/../api/admin', '/files/%2e%2e/api/admin', '/files/%2E%2e/api/admin', '/files/.%2E/api/admin', '/files/%2e./api/admin',
+      '/x/../..', '/api/./admin', '/api/admin/.', '/api/admin/..', '/files\\..\\api/admin', '/api\\admin', '/api/%2e/admin',
+    ].map((url): Case => [`dot segment or backslash refused: ${url}`, { url }, {}, { error: /dot segment or a backslash/ }])),
+    ['dot segment refused even with a fixed publicUrl', { url: '/files/../api/admin' }, { publicUrl: 'https://api.example.com' }, { error: /dot segment/ }],
+    ['dots inside a segment are fine', { url: '/api/.well-known/a..b/...?q=../x' }, {}, { htu: 'http://api.example.com/api/.well-known/a..b/...', targetUri: 'http://api.example.com/api/.well-known/a..b/...?q=../x' }],
+    // A hop count n believes the element the n-th proxy from the app wrote; with fewer elements the
+    // left-most may be the client's own, so none is believed.
+    ['hop count 2, one client-sent X-Forwarded-Host: not believed', { headers: { host: 'api.internal', 'x-forwarded-host': 'evil.example' } }, { trustProxy: 2 }, { htu: 'http://api.internal/api/me' }],
+    ['hop count 2, one client-sent X-Forwarded-Proto: not believed', { headers: { host: 'api.internal', 'x-forwarded-proto': 'https' } }, { trustProxy: 2 }, { htu: 'http://api.internal/api/me' }],
+    ['hop count 3, two elements in Forwarded: not believed', { headers: { host: 'api.internal', forwarded: 'proto=https;host=evil.example, proto=https;host=lb.example' } }, { trustProxy: 3 }, { htu: 'http://api.internal/api/me' }],
   ]
   it.each(cases)('%s', (_name, request, options, expected) => {
     const result = resolvePublicUrl({ ...base, ...request }, options)

@@ -77,7 +77,9 @@ export function createAuthleteClient(options: AuthleteOptions): AuthleteClient {
 
   async function call<T>(path: string, body: unknown): Promise<T> {
     const apiPath = config.apiPath(path)
-    const where = `${config.apiVersion} ${path}`
+    // Messages name what was tried (method and URL path; the origin when it could not be reached),
+    // never a credential: the path holds the service id at most.
+    const where = `POST ${apiPath}`
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), config.timeoutMs)
     try {
@@ -106,22 +108,19 @@ export function createAuthleteClient(options: AuthleteOptions): AuthleteClient {
         }
         throw new AuthleteGuardError(
           'ERR_AUTHLETE_HTTP_STATUS',
-          `Authlete answered ${where} with HTTP ${response.statusCode}${resultMessage ? `: ${resultMessage}` : ''}.`,
+          `Authlete answered ${where} with HTTP ${response.statusCode}${resultMessage ? `: ${resultMessage.replace(/[.\s]+$/, '')}` : ''}.`,
           { status: response.statusCode, resultCode },
         )
       }
       return parseJsonObject(text, where) as T
     } catch (error) {
       if (isAuthleteGuardError(error)) throw error
-      if (controller.signal.aborted) {
-        throw new AuthleteGuardError('ERR_AUTHLETE_TIMEOUT', `Authlete did not answer ${where} within ${config.timeoutMs} ms.`, { cause: error })
-      }
       const code = errorCode(error)
-      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-        throw new AuthleteGuardError('ERR_AUTHLETE_TIMEOUT', `Authlete did not answer ${where} within ${config.timeoutMs} ms.`, { cause: error })
+      if (controller.signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw new AuthleteGuardError('ERR_AUTHLETE_TIMEOUT', `Authlete at ${config.origin} did not answer ${where} within ${config.timeoutMs} ms.`, { cause: error })
       }
       const reason = code && NETWORK_CODES.has(code) ? code : 'network error'
-      throw new AuthleteGuardError('ERR_AUTHLETE_UNREACHABLE', `Authlete could not be reached for ${where} (${reason}).`, { cause: error })
+      throw new AuthleteGuardError('ERR_AUTHLETE_UNREACHABLE', `Authlete at ${config.origin} could not be reached for ${where} (${reason}).`, { cause: error })
     } finally {
       clearTimeout(timer)
     }

@@ -1,4 +1,4 @@
-import { AuthleteGuardError } from '../errors'
+import { invalid, rejectUnknownKeys } from '../options'
 import type { AuthleteOptions } from '../types'
 
 /**
@@ -28,16 +28,31 @@ export interface AuthleteConfig {
   apiPath(path: string): string
 }
 
-function invalid(message: string): never {
-  throw new AuthleteGuardError('ERR_INVALID_CONFIG', message)
-}
+/**
+ * Largest `timeoutMs`: timers take a signed 32-bit delay, and a larger one fires at once, which
+ * would turn every call into a timeout.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647
+
+/** The keys of `AuthleteOptions`. */
+const AUTHLETE_OPTION_KEYS = ['baseUrl', 'apiVersion', 'serviceId', 'accessToken', 'apiKey', 'apiSecret', 'timeoutMs', 'connections', 'dispatcher']
+
+// Visible ASCII only: a credential goes into an HTTP header, where CR/LF or other controls would
+// fail every call later as an opaque network error (and a space would split a Bearer token).
+const HEADER_SAFE = /^[\x21-\x7e]+$/
 
 const present = (value: unknown): value is string | number =>
   (typeof value === 'string' && value.trim() !== '') || (typeof value === 'number' && Number.isFinite(value))
 
+/** Base64 of an ASCII string, without `Buffer`: the root entry runs outside Node too. */
+function base64Ascii(value: string): string {
+  return btoa(value)
+}
+
 /** Check the `authlete` options and derive the API version, paths and `Authorization` header. */
 export function resolveAuthleteConfig(options: AuthleteOptions): AuthleteConfig {
   if (!options || typeof options !== 'object') invalid('authlete options are required: { baseUrl, serviceId, accessToken } (v3) or { baseUrl, apiKey, apiSecret } (v2).')
+  rejectUnknownKeys(options, AUTHLETE_OPTION_KEYS, 'authlete')
   let url: URL
   try {
     url = new URL(options.baseUrl)
@@ -47,7 +62,8 @@ export function resolveAuthleteConfig(options: AuthleteOptions): AuthleteConfig 
   if (url.protocol !== 'https:' && url.protocol !== 'http:') invalid('authlete.baseUrl must use https (or http for a local emulator).')
   if (url.username || url.password || url.search || url.hash) invalid('authlete.baseUrl must not contain credentials, a query or a fragment.')
 
-  const version = options.apiVersion ?? (present(options.accessToken) ? 'V3' : 'V2')
+  // A service id or an access token says "V3" as clearly as apiVersion does.
+  const version = options.apiVersion ?? (present(options.accessToken) || present(options.serviceId) ? 'V3' : 'V2')
   if (version !== 'V2' && version !== 'V3') invalid(`authlete.apiVersion must be 'V2' or 'V3'.`)
 
   let authorization: string
@@ -56,17 +72,24 @@ export function resolveAuthleteConfig(options: AuthleteOptions): AuthleteConfig 
     const missing = [!present(options.serviceId) && 'serviceId', !present(options.accessToken) && 'accessToken'].filter(Boolean)
     if (missing.length > 0) invalid(`Authlete API v3 needs authlete.${missing.join(' and authlete.')}.`)
     if (!/^\d+$/.test(String(options.serviceId))) invalid('authlete.serviceId must be the numeric service id.')
+    if (!HEADER_SAFE.test(String(options.accessToken))) invalid('authlete.accessToken must be printable ASCII without spaces or line breaks (check for a stray newline).')
     authorization = `Bearer ${options.accessToken}`
     prefix = `/api/${options.serviceId}`
   } else {
     const missing = [!present(options.apiKey) && 'apiKey', !present(options.apiSecret) && 'apiSecret'].filter(Boolean)
     if (missing.length > 0) invalid(`Authlete API v2 needs authlete.${missing.join(' and authlete.')} (or serviceId and accessToken for v3).`)
-    authorization = `Basic ${Buffer.from(`${options.apiKey}:${options.apiSecret}`).toString('base64')}`
+    if (!HEADER_SAFE.test(String(options.apiKey)) || String(options.apiKey).includes(':')) {
+      invalid('authlete.apiKey must be printable ASCII without spaces, line breaks or ":" (HTTP Basic splits at the first colon).')
+    }
+    if (!HEADER_SAFE.test(String(options.apiSecret))) invalid('authlete.apiSecret must be printable ASCII without spaces or line breaks (check for a stray newline).')
+    authorization = `Basic ${base64Ascii(`${options.apiKey}:${options.apiSecret}`)}`
     prefix = '/api'
   }
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) invalid('authlete.timeoutMs must be a positive number of milliseconds.')
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    invalid(`authlete.timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS}.`)
+  }
   const connections = options.connections ?? DEFAULT_CONNECTIONS
   if (!Number.isInteger(connections) || connections < 1) invalid('authlete.connections must be a positive integer.')
 

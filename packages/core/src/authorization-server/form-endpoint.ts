@@ -1,10 +1,12 @@
+import { replyHeaderFault } from '../decision'
 import { AuthleteGuardError, isAuthleteGuardError } from '../errors'
 import type { ExtractContext } from '../extract'
-import { report } from '../guard'
 import { requestPath, resolvePublicUrl } from '../public-url'
 import { extractDpopProof } from '../request'
-import type { AuthleteClient, GuardOptions, RequestLike } from '../types'
+import type { Reporter } from '../report'
+import type { AuthleteClient, RequestLike } from '../types'
 import { readClientCredentials } from './client-credentials'
+import { formBodyFault } from './form-body'
 import { dpopNonceOf, noStoreHeaders } from '../response-headers'
 import { jsonResponse, oauthError, serverError } from './response'
 import type { FinishedResponse } from './types'
@@ -12,7 +14,8 @@ import type { FinishedResponse } from './types'
 /** What the endpoints need from the server's configuration. */
 export interface EndpointContext extends ExtractContext {
   authlete: AuthleteClient
-  onError: GuardOptions['onError']
+  /** Reports infrastructure failures (to `onError`, else rate-limited to `console.warn`). */
+  report: Reporter
   dpopNonceRequired: boolean | undefined
 }
 
@@ -85,6 +88,9 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
   })
   const basicChallenge = `Basic realm="${context.realm ?? spec.realm}"`
 
+  const bodyFault = formBodyFault(request, true)
+  if (bodyFault) return refuse(400, 'invalid_request', bodyFault)
+
   const credentials = readClientCredentials(request)
   if (credentials.kind === 'ambiguous') return refuse(400, 'invalid_request', credentials.description)
   // RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a Basic challenge.
@@ -112,7 +118,7 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
   if (context.dpopNonceRequired !== undefined) body.dpopNonceRequired = context.dpopNonceRequired
 
   const fail = (cause: AuthleteGuardError, reply?: Reply): FinishedResponse<Action, Reply> => {
-    report(context.onError, cause, spec.operation, request, path)
+    context.report(cause, spec.operation, request, path)
     return { done: true, action: undefined, authlete: reply, ...serverError(cause) }
   }
 
@@ -120,13 +126,15 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
   try {
     reply = await context.authlete.call<Reply>(spec.path, body)
   } catch (error) {
-    return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `The ${spec.operation} request failed unexpectedly.`, { cause: error }))
+    return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', `The ${spec.operation} request failed unexpectedly inside authlete-guard.`, { cause: error }))
   }
   const resultCode = typeof reply.resultCode === 'string' ? reply.resultCode : undefined
   const action: unknown = reply.action
   if (typeof action !== 'string') {
     return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply has no action.`, { resultCode }))
   }
+  const headerFault = replyHeaderFault(reply, false)
+  if (headerFault) return fail(headerFault)
   const dpopNonce = dpopNonceOf(reply)
   const known = action as Action
 
@@ -152,7 +160,7 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
   if (status === 500) {
     // Authlete's own error: its responseContent is written for the client; the cause is for logs.
     finished.cause = new AuthleteGuardError('ERR_AUTHLETE_REPORTED_ERROR', `Authlete reported an internal error in ${spec.operation} (${resultCode ?? 'no result code'}).`, { resultCode })
-    report(context.onError, finished.cause, spec.operation, request, path)
+    context.report(finished.cause, spec.operation, request, path)
   }
   return finished
 }

@@ -1,14 +1,11 @@
-import { AuthleteGuardError } from '../errors'
-import { resolveAuthlete, resolveCommonOptions } from '../guard'
+import { checkReady } from '../authlete/ready'
+import { AUTHORIZATION_SERVER_OPTION_KEYS, invalid, rejectUnknownKeys, resolveAuthlete, resolveCommonOptions } from '../options'
+import { createReporter } from '../report'
 import type { EndpointContext } from './form-endpoint'
 import { handlePushedAuthorizationRequest } from './par'
 import { handleToken } from './token'
 import type { AuthorizationServer, AuthorizationServerOptions } from './types'
 import { handleUserInfo } from './userinfo'
-
-function invalid(message: string): never {
-  throw new AuthleteGuardError('ERR_INVALID_CONFIG', message)
-}
 
 /**
  * Create the authorization-server side: the token, PAR and UserInfo endpoints with DPoP
@@ -37,23 +34,26 @@ function invalid(message: string): never {
  */
 export function createAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
   if (!options || typeof options !== 'object') invalid('createAuthorizationServer needs an options object with at least { authlete }.')
-  const { authlete: authleteOptions, getClaims, dpopNonceRequired, onError, ...common } = options
+  rejectUnknownKeys(options, AUTHORIZATION_SERVER_OPTION_KEYS, 'createAuthorizationServer')
+  const { authlete: authleteOptions, getClaims, dpopNonceRequired, ...common } = options
   const resolved = resolveCommonOptions(common)
-  if (onError !== undefined && typeof onError !== 'function') invalid('onError must be a function.')
   if (getClaims !== undefined && typeof getClaims !== 'function') invalid('getClaims must be a function (subject, claimNames, locales) => claims.')
   if (dpopNonceRequired !== undefined && typeof dpopNonceRequired !== 'boolean') invalid('dpopNonceRequired must be a boolean.')
   const authlete = resolveAuthlete(authleteOptions)
-  const context: EndpointContext = { ...resolved, authlete, onError, dpopNonceRequired }
+  const context: EndpointContext = { ...resolved, authlete, report: createReporter(common.onError), dpopNonceRequired }
 
   return {
     token: (request, rawFormBody) => handleToken(context, request, rawFormBody),
     pushedAuthorizationRequest: (request, rawFormBody) => handlePushedAuthorizationRequest(context, request, rawFormBody),
     userinfo: async (request, callOptions = {}) => {
-      const perCall = callOptions.getClaims
+      rejectUnknownKeys(callOptions, ['getClaims', 'getSub'], 'userinfo')
+      const { getClaims: perCall, getSub } = callOptions
       if (perCall !== undefined && typeof perCall !== 'function') invalid('getClaims must be a function (subject, claimNames, locales) => claims.')
-      return handleUserInfo(context, request, perCall ?? getClaims)
+      if (getSub !== undefined && typeof getSub !== 'function') invalid('getSub must be a function (subject, info) => sub.')
+      return handleUserInfo(context, request, perCall ?? getClaims, getSub)
     },
     authlete,
+    ready: () => checkReady(authlete),
     close: () => authlete.close(),
   }
 }

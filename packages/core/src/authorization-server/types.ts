@@ -14,6 +14,13 @@ export type GetClaims = (
   info: UserInfoContext,
 ) => Record<string, unknown> | null | undefined | Promise<Record<string, unknown> | null | undefined>
 
+/**
+ * The application's own `sub` for the UserInfo response (e.g. a pairwise subject it computes).
+ * Return `undefined` to let Authlete write the subject. A non-empty value REPLACES Authlete's `sub`
+ * claim, which is why none is sent unless this callback gives one.
+ */
+export type GetUserInfoSub = (subject: string, info: UserInfoContext) => string | undefined | Promise<string | undefined>
+
 /** What `getClaims` may want besides the subject: the rest of Authlete's `/auth/userinfo` reply. */
 export interface UserInfoContext {
   /** Authlete's numeric client id. */
@@ -146,6 +153,14 @@ export type PushedAuthorizationResult = FinishedResponse<PushedAuthorizationActi
 /** Actions of `/auth/userinfo` and `/auth/userinfo/issue` that end the request. */
 export type UserInfoAction = 'JSON' | 'JWT' | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'INTERNAL_SERVER_ERROR'
 
+/** Per-call options of `userinfo()`. */
+export interface UserInfoCallOptions {
+  /** Claims callback for this call; takes precedence over the server's `getClaims`. */
+  getClaims?: GetClaims | undefined
+  /** The `sub` to send to `/auth/userinfo/issue`; by default none is sent (Authlete's own `sub` stands). */
+  getSub?: GetUserInfoSub | undefined
+}
+
 /** Result of `userinfo()`: always a complete answer. */
 export type UserInfoResult = FinishedResponse<UserInfoAction, Record<string, unknown>>
 
@@ -156,9 +171,11 @@ export interface AuthorizationServer {
   /** Pushed authorization request endpoint (RFC 9126) via `/pushed_auth_req`. */
   pushedAuthorizationRequest(request: RequestLike, rawFormBody: string | Uint8Array): Promise<PushedAuthorizationResult>
   /** UserInfo endpoint (OIDC Core §5.3) via `/auth/userinfo`, `getClaims`, `/auth/userinfo/issue`. */
-  userinfo(request: RequestLike, options?: { getClaims?: GetClaims | undefined }): Promise<UserInfoResult>
+  userinfo(request: RequestLike, options?: UserInfoCallOptions): Promise<UserInfoResult>
   /** The Authlete client, e.g. for `/auth/token/issue` after a `PASSWORD` action. */
   readonly authlete: AuthleteClient
+  /** One cheap authenticated Authlete call; rejects with the precise cause (see `Guard.ready`). */
+  ready(): Promise<void>
   /** Close the keep-alive connections to Authlete. */
   close(): Promise<void>
 }
