@@ -23,7 +23,10 @@ describe('authleteOptionsFromEnv (the variables Authlete\'s SDKs read)', () => {
     ['V3 without the service id', 'ERR_MISSING_ENV', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_ACCESSTOKEN: 't' }, /V3 needs the environment variable AUTHLETE_SERVICE_APIKEY \(AUTHLETE_SERVICE_APIKEY holds the service id\)/],
     ['V3 declared without the access token', 'ERR_MISSING_ENV', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_API_VERSION: 'V3', AUTHLETE_SERVICE_APIKEY: '1' }, /AUTHLETE_SERVICE_ACCESSTOKEN/],
     ['blank values count as missing', 'ERR_MISSING_ENV', { AUTHLETE_BASE_URL: '  ', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's' }, /AUTHLETE_BASE_URL/],
-    ['bad version', 'ERR_MISSING_ENV', { AUTHLETE_API_VERSION: 'V4' }, /must be V2 or V3/],
+    ['bad version', 'ERR_INVALID_ENV', { AUTHLETE_API_VERSION: 'V4' }, /must be V2 or V3/],
+    ['base URL that is not a URL', 'ERR_INVALID_ENV', { AUTHLETE_BASE_URL: 'us.authlete.com', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_APISECRET: 's' }, /AUTHLETE_BASE_URL must be an absolute http\(s\) URL/],
+    // A V3 set-up (its access token variable present, still empty) is told the V3 variables, not APISECRET.
+    ['V3 set-up with an empty access token', 'ERR_MISSING_ENV', { AUTHLETE_BASE_URL: 'https://x', AUTHLETE_SERVICE_APIKEY: '1', AUTHLETE_SERVICE_ACCESSTOKEN: '' }, /^Authlete API V3 needs the environment variable AUTHLETE_SERVICE_ACCESSTOKEN \(/],
   ]
   it.each(missing)('%s -> %s naming the problem', (_name, code, env, message) => {
     const error = errorOf(env)

@@ -106,6 +106,9 @@ describe('token endpoint: local refusals (no Authlete call)', () => {
     ['RFC 6749 §5.2 Basic with an empty client id -> 401 invalid_client', { authorization: `Basic ${Buffer.from(':secret').toString('base64')}` }, 401, 'invalid_client', 'Basic realm="token"'],
     ['RFC 6749 §5.2 Basic without credentials -> 401 invalid_client', { authorization: 'Basic' }, 401, 'invalid_client', 'Basic realm="token"'],
     ['RFC 6749 §3.2 two Authorization headers -> 400 invalid_request', { authorization: [basic('a', 'b'), basic('a', 'b')] }, 400, 'invalid_request', undefined],
+    ['RFC 6749 §3.2 a text/plain body -> 400 invalid_request', { 'content-type': 'text/plain' }, 400, 'invalid_request', undefined],
+    ['RFC 6749 §3.2 a JSON body -> 400 invalid_request', { 'content-type': 'application/json' }, 400, 'invalid_request', undefined],
+    ['RFC 6749 §3.2 a look-alike media type -> 400 invalid_request', { 'content-type': 'application/x-www-form-urlencodedx' }, 400, 'invalid_request', undefined],
   ]
   it.each(cases)('%s', async (_name, headers, status, error, challenge) => {
     const { as } = server()
@@ -145,6 +148,28 @@ describe('token endpoint: local refusals (no Authlete call)', () => {
     const { as } = server({ realm: 'example' })
     const result = await as.token(post('/token', { authorization: 'Basic !!' }), FORM)
     expect(result.headers['WWW-Authenticate']).toBe('Basic realm="example"')
+  })
+})
+
+describe('form endpoints take application/x-www-form-urlencoded bodies only', () => {
+  it('token without a Content-Type -> 400 invalid_request, no Authlete call', async () => {
+    const { as } = server()
+    const result = await as.token({ method: 'POST', url: '/token', headers: { host: 'as.example.com' } }, FORM)
+    expect([result.status, JSON.parse(result.body).error]).toEqual([400, 'invalid_request'])
+    expect(stub.calls).toHaveLength(0)
+  })
+  it('PAR with text/plain -> 400 invalid_request, no Authlete call', async () => {
+    const { as } = server()
+    const result = await as.pushedAuthorizationRequest(post('/par', { 'content-type': 'text/plain;charset=utf-8' }), 'response_type=code&client_id=1')
+    expect([result.status, JSON.parse(result.body).error_description]).toEqual([400, 'The request body must be application/x-www-form-urlencoded.'])
+    expect(stub.calls).toHaveLength(0)
+  })
+  it('parameters and case are allowed: Application/X-WWW-Form-Urlencoded; charset=UTF-8 reaches Authlete', async () => {
+    const { as } = server()
+    stub.reply({ json: { action: 'OK', responseContent: TOKEN_BODY } })
+    const result = await as.token(post('/token', { 'content-type': 'Application/X-WWW-Form-Urlencoded; charset=UTF-8' }), FORM)
+    expect(result.status).toBe(200)
+    expect(stub.calls).toHaveLength(1)
   })
 })
 

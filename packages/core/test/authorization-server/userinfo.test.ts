@@ -100,7 +100,8 @@ describe('UserInfo: OK -> getClaims -> /auth/userinfo/issue (OIDC Core §5.3)', 
     const result = await as.userinfo(dpopGet())
     expect(getClaims).toHaveBeenCalledWith('alice', ['name', 'name#ja', 'email'], ['ja'], expect.objectContaining({ clientId: 3300001, scopes: ['openid', 'profile'] }))
     expect(stub.calls[1]!.path).toBe(`/api/${SERVICE_ID}/auth/userinfo/issue`)
-    expect(stub.calls[1]!.body).toEqual({ token: TOKEN, claims: JSON.stringify({ name: 'Alice', 'name#ja': 'アリス', email: 'a@example.com' }), sub: 'alice' })
+    // No `sub`: a non-empty one would replace Authlete's own (pairwise subjects would leak the internal id).
+    expect(stub.calls[1]!.body).toEqual({ token: TOKEN, claims: JSON.stringify({ name: 'Alice', 'name#ja': 'アリス', email: 'a@example.com' }) })
     expect(typeof stub.calls[1]!.body.claims).toBe('string')
     expect(result).toMatchObject({ done: true, status: 200, action: 'JSON', body: ISSUE_JSON.responseContent })
     // RFC 9449 §8: the nonce of /auth/userinfo reaches the successful answer.
@@ -122,11 +123,41 @@ describe('UserInfo: OK -> getClaims -> /auth/userinfo/issue (OIDC Core §5.3)', 
     expect(serverClaims).not.toHaveBeenCalled()
     expect(JSON.parse(stub.calls[1]!.body.claims)).toEqual({ name: 'call' })
   })
-  it('without any getClaims only sub is issued (claims "{}")', async () => {
+  it('without any getClaims only Authlete\'s own sub is issued (claims "{}", no sub sent)', async () => {
     const { as } = server()
     stub.reply({ json: USERINFO_OK }, { json: ISSUE_JSON })
     await as.userinfo(dpopGet())
-    expect(stub.calls[1]!.body).toEqual({ token: TOKEN, claims: '{}', sub: 'alice' })
+    expect(stub.calls[1]!.body).toEqual({ token: TOKEN, claims: '{}' })
+  })
+  it('getSub: the application\'s own sub (e.g. pairwise) is sent, computed from the subject', async () => {
+    const { as } = server()
+    stub.reply({ json: USERINFO_OK }, { json: ISSUE_JSON })
+    const getSub = vi.fn(async (subject: string) => `pairwise-${subject}`)
+    await as.userinfo(dpopGet(), { getSub })
+    expect(getSub).toHaveBeenCalledWith('alice', expect.objectContaining({ clientId: 3300001 }))
+    expect(stub.calls[1]!.body).toEqual({ token: TOKEN, claims: '{}', sub: 'pairwise-alice' })
+  })
+  it('getSub that throws -> 500, ERR_CALLBACK_FAILED, /auth/userinfo/issue not called', async () => {
+    const { as, events } = server()
+    stub.reply({ json: USERINFO_OK })
+    const result = await as.userinfo(dpopGet(), { getSub: () => { throw new Error('boom') } })
+    expect(result.status).toBe(500)
+    expect(events.map((e) => [e.error.code, e.error.message])).toEqual([['ERR_CALLBACK_FAILED', 'The getSub callback failed.']])
+    expect(stub.calls).toHaveLength(1)
+  })
+  it('a POST with a body that is not a form -> 400 invalid_request, no Authlete call', async () => {
+    const { as } = server()
+    const result = await as.userinfo({ ...dpopGet({ 'content-type': 'text/plain', 'content-length': '11' }), method: 'POST' })
+    expect(result.status).toBe(400)
+    expect(JSON.parse(result.body)).toMatchObject({ error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded.' })
+    expect(stub.calls).toHaveLength(0)
+  })
+  it('a POST with a form body or with no body is read as usual', async () => {
+    const { as } = server()
+    stub.reply({ json: USERINFO_OK }, { json: ISSUE_JSON }, { json: USERINFO_OK }, { json: ISSUE_JSON })
+    const form = await as.userinfo({ ...dpopGet({ 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', 'content-length': '3' }), method: 'POST' })
+    const empty = await as.userinfo({ ...dpopGet({ 'content-length': '0' }), method: 'POST' })
+    expect([form.status, empty.status]).toEqual([200, 200])
   })
   it.each([
     ['BAD_REQUEST', 400],
