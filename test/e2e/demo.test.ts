@@ -10,10 +10,11 @@ import { DEFAULT_CLIENT, startEmulator } from '@authlete-guard/emulator'
 import { unreachableUrl } from '../support/unreachable'
 
 const demo = fileURLToPath(new URL('../../examples/demo/demo.mjs', import.meta.url))
+const build = fileURLToPath(new URL('../../examples/demo/build.mjs', import.meta.url))
 
-function runDemo(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+function runDemo(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, script = demo): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [demo, ...args], { env: { ...process.env, NO_COLOR: '1', AUTHLETE_BASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, NO_COLOR: '1', AUTHLETE_BASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (c) => (output += c))
     child.stderr.on('data', (c) => (output += c))
@@ -24,6 +25,25 @@ function runDemo(args: string[], env: Record<string, string> = {}, timeoutMs = 6
     })
   })
 }
+
+describe('pnpm demo: the build step before it (examples/demo/build.mjs, here with a stand-in build command)', () => {
+  it('says what it builds, then how long it took; the build\'s own output stays quiet; exit 0', async () => {
+    const { code, output } = await runDemo([process.execPath, '-e', 'console.log("tsup " + "chatter")'], {}, 60_000, build)
+    expect(output).toMatch(/^Building the packages \(.+\)…\nBuilt in \d+\.\d s\.\n/)
+    expect(output).not.toContain('tsup chatter')
+    expect(code).toBe(0)
+  })
+
+  it('a failing build shows all its output, errors included, and passes its exit code on', async () => {
+    const failing = 'console.log("building core"); console.error("src/guard.ts(1,1): error TS2322"); process.exit(3)'
+    const { code, output } = await runDemo([process.execPath, '-e', failing], {}, 60_000, build)
+    expect(output).toContain('building core')
+    expect(output).toContain('src/guard.ts(1,1): error TS2322')
+    expect(output).toMatch(/The build failed after \d+\.\d s \(exit code 3\)/)
+    expect(output).not.toContain('Built in')
+    expect(code).toBe(3)
+  })
+})
 
 describe('pnpm demo', () => {
   it.each(['express', 'koa', 'fastify'])('--framework %s: every step as expected, exit 0, transcript shows 200, 403 and 401', async (framework) => {
