@@ -14,6 +14,9 @@
  * |        |                |                               | mounted under `/v1` the framework's way  |
  * |        |                |                               | (Express `app.use('/v1', router)`, Koa   |
  * |        |                |                               | router prefix, Fastify prefix, Next dir) |
+ * | GET    | /files/*       | `{ scopes: ['profile'] }`     | `principalOf(auth)`: a catch-all (every  |
+ * |        |                |                               | path under `/files/`, raw), the weaker   |
+ * |        |                |                               | route a dot segment would reach          |
  *
  * `ROUTES` below is that table as data. Every route handler calls `app.routeRuns` bookkeeping
  * (`counter.hit()`), so the runner can assert that a denied request never reached the route.
@@ -53,6 +56,8 @@ export interface ScenarioRoute {
   path: string
   /** Path of the route inside the mounted sub-router (`/api/me` for `/v1/api/me`), else `path`. */
   mountedAt?: string
+  /** A catch-all route: every path that starts with this prefix (`/files/`), as the framework routes it. */
+  catchAll?: string
   options: RouteOptions
 }
 
@@ -63,7 +68,11 @@ export const ROUTES = {
   admin: { method: 'GET', path: '/api/admin', options: { scopes: ['admin'] } },
   nonce: { method: 'GET', path: '/api/nonce', options: { dpopNonceRequired: true } },
   mountedMe: { method: 'GET', path: '/v1/api/me', mountedAt: '/api/me', options: { scopes: ['profile'] } },
+  files: { method: 'GET', path: '/files/report', catchAll: '/files/', options: { scopes: ['profile'] } },
 } as const satisfies Record<string, ScenarioRoute>
+
+/** `ROUTES.files` as a RegExp, for frameworks that route on one (Express 4 and 5, `@koa/router`). */
+export const FILES_PATTERN = /^\/files\/.*/
 
 /** The prefix `ROUTES.mountedMe` is mounted under. */
 export const MOUNT_PREFIX = '/v1'

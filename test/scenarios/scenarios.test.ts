@@ -99,12 +99,14 @@ function htuFor(app: ScenarioApp, spec: RequestSpec, proof: ProofSpec): string {
       return PUBLIC_URL + spec.route.path
     case 'unmounted':
       return app.url + ('mountedAt' in spec.route ? spec.route.mountedAt : spec.route.path)
+    case 'normalised':
+      return new URL(targetOf(spec), app.url).href.split('?')[0]!
   }
 }
 
 /** The request-target as it goes on the wire: `rawPath` verbatim (dot segments and all), else path and query. */
 function targetOf(spec: RequestSpec): string {
-  return (spec as { rawPath?: string }).rawPath ?? spec.route.path + (spec.query ?? '')
+  return spec.rawPath ?? spec.route.path + (spec.query ?? '')
 }
 
 /**
@@ -195,8 +197,16 @@ function assertReply(reply: Awaited<ReturnType<typeof send>>, expected: Expectat
 }
 
 async function armFault(fault: Scenario['fault']) {
-  if (fault === 'status-500') emu.faults.inject({ type: 'status', status: 500 }, { path: '/auth/introspection' })
-  if (fault === 'garbage') emu.faults.inject({ type: 'garbage' }, { path: '/auth/introspection' })
+  const path = '/auth/introspection'
+  if (fault === 'status-500') emu.faults.inject({ type: 'status', status: 500 }, { path })
+  if (fault === 'garbage') emu.faults.inject({ type: 'garbage' }, { path })
+  if (fault === 'bad-nonce') {
+    const ok = { action: 'OK', resultCode: 'A056001', clientId: DEFAULT_CLIENT.clientId, subject: SUBJECT, scopes: ['profile'], expiresAt: Date.now() + 60_000 }
+    emu.faults.inject({ type: 'reply', body: { ...ok, dpopNonce: 'nonce\r\nSet-Cookie: a=b' } }, { path })
+  }
+  if (fault === 'huge-challenge') {
+    emu.faults.inject({ type: 'reply', body: { action: 'UNAUTHORIZED', responseContent: `Bearer error="invalid_token", error_description="${'x'.repeat(150_000)}"` } }, { path })
+  }
 }
 
 /**

@@ -33,6 +33,7 @@ export type HtuTarget =
   | 'forwarded' // FORWARDED_ORIGIN + path
   | 'public' // PUBLIC_URL + path
   | 'unmounted' // the app's URL + the path inside the sub-router (mount prefix dropped)
+  | 'normalised' // the app's URL + `rawPath` as a URL parser (and Authlete) normalises it: `/files/../api/admin` -> `/api/admin`
 
 /** One `DPoP` header. */
 export interface ProofSpec {
@@ -49,6 +50,8 @@ export interface RequestSpec {
   route: ScenarioRoute
   /** Appended to the request path (`?a=1`); never part of `htu`. */
   query?: string
+  /** Send exactly this request-target instead of the route's path and `query` (dot segments and all). */
+  rawPath?: string
   /** Authorization scheme; default `DPoP` when proofs are sent, else `Bearer`. */
   scheme?: 'DPoP' | 'Bearer'
   /** The `DPoP` headers, each a separate header line on the wire. Default none. */
@@ -78,8 +81,12 @@ export interface Scenario {
   token: TokenKind
   /** Scopes of the issued token. Default `['profile', 'write']`. */
   scopes?: string[]
-  /** An Authlete fault armed on the emulator for this scenario only. */
-  fault?: 'status-500' | 'garbage'
+  /**
+   * An Authlete fault armed on the emulator for this scenario only. `bad-nonce`: an `OK` whose
+   * `dpopNonce` is not a valid header value; `huge-challenge`: an `UNAUTHORIZED` whose
+   * `responseContent` is 150 KB.
+   */
+  fault?: 'status-500' | 'garbage' | 'bad-nonce' | 'huge-challenge'
   steps: Array<{ request: RequestSpec; expect: Expectation }>
 }
 
@@ -91,6 +98,20 @@ const bearerPrincipal = { sub: SUBJECT, scopes: SCOPES, tokenType: 'Bearer' } as
 const proof: ProofSpec = {}
 
 const one = (request: RequestSpec, expect: Expectation) => [{ request, expect }]
+
+/**
+ * Request-targets that a framework routes to the `/files/*` catch-all while a URL parser (and
+ * Authlete, comparing `htu`) reads them as `/api/admin`: a proof for `/api/admin` must not run them.
+ */
+export const DOT_SEGMENT_PATHS = [
+  '/files/../api/admin',
+  '/files/%2e%2e/api/admin',
+  '/files/.%2E/api/admin',
+  '/files/%2E./api/admin',
+  '/files/x/../../api/admin',
+  '/files/./../api/admin',
+  '/files/..\\api/admin',
+]
 
 export const scenarios: Scenario[] = [
   // --- allowed ------------------------------------------------------------------------------
@@ -209,6 +230,36 @@ export const scenarios: Scenario[] = [
     token: 'unbound',
     fault: 'garbage',
     steps: one({ route: ROUTES.me }, { status: 500, challenge: { error: 'server_error' } }),
+  },
+
+  {
+    name: 'Authlete answers OK with a dpopNonce that is not a header value -> 500 before the route runs',
+    token: 'bound',
+    fault: 'bad-nonce',
+    steps: one({ route: ROUTES.me, proofs: [proof] }, { status: 500, challenge: { error: 'server_error' } }),
+  },
+  {
+    name: 'Authlete answers with a 150 KB responseContent -> 500 before the route runs',
+    token: 'unbound',
+    fault: 'huge-challenge',
+    steps: one({ route: ROUTES.me }, { status: 500, challenge: { error: 'server_error' } }),
+  },
+
+  // --- route confusion: dot segments (RFC 3986 §6.2.2.3) -----------------------------------------
+  ...DOT_SEGMENT_PATHS.map((rawPath): Scenario => ({
+    name: `dot segments: ${rawPath} with a proof for /api/admin -> 400 invalid_request, no route runs`,
+    token: 'bound',
+    steps: one({ route: ROUTES.files, rawPath, proofs: [{ htu: 'normalised' }] }, { status: 400, challenge: { scheme: 'DPoP', error: 'invalid_request' } }),
+  })),
+  {
+    name: 'dot segments: a Bearer token on /files/%2e%2e/api/admin -> 400 invalid_request, no route runs',
+    token: 'unbound',
+    steps: one({ route: ROUTES.files, rawPath: '/files/%2e%2e/api/admin' }, { status: 400, challenge: { scheme: 'Bearer', error: 'invalid_request' } }),
+  },
+  {
+    name: 'the /files/* catch-all itself, with a proof for its own URL -> 200',
+    token: 'bound',
+    steps: one({ route: ROUTES.files, proofs: [proof] }, { status: 200, principal: dpopPrincipal }),
   },
 
   // --- htu: proxies, publicUrl, mounting --------------------------------------------------------

@@ -69,8 +69,10 @@ const plugin: FastifyPluginAsync<AuthleteGuardPluginOptions> = async (app, optio
       } else {
         request.log.debug({ status: decision.status, error: decision.error }, 'authlete-guard: access denied')
       }
-      // Returning the reply tells Fastify the response is sent: the route handler never runs.
-      return reply.code(decision.status).headers(decision.headers).send(decision.body)
+      // Returning the reply tells Fastify the response is sent: the route handler never runs. The
+      // body goes as bytes so Fastify keeps the Content-Type as decided (a string would get
+      // "; charset=utf-8" appended), the same answer as every other adapter.
+      return reply.code(decision.status).headers(decision.headers).send(Buffer.from(decision.body))
     }
   })
 }

@@ -1,7 +1,7 @@
 import type express from 'express'
 import { createGuard } from '@authlete-guard/core'
 import { protect } from '@authlete-guard/express'
-import { listen, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
+import { FILES_PATTERN, listen, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
 
 /** A driver for one Express major: the app is built the same way with Express 4 and 5. */
 export function expressDriver(name: string, createExpress: typeof express): AdapterDriver {
@@ -22,6 +22,7 @@ export function expressDriver(name: string, createExpress: typeof express): Adap
       const add = (target: express.Router, route: ScenarioRoute, path = route.path) =>
         route.method === 'GET' ? target.get(path, ...handle(route)) : target.post(path, ...handle(route))
       for (const route of [ROUTES.me, ROUTES.items, ROUTES.admin, ROUTES.nonce]) add(app, route)
+      app.get(FILES_PATTERN, ...handle(ROUTES.files)) // a RegExp: the same catch-all in Express 4 and 5
       const mounted = createExpress.Router()
       add(mounted, ROUTES.mountedMe, ROUTES.mountedMe.mountedAt)
       app.use(MOUNT_PREFIX, mounted)

@@ -26,6 +26,7 @@ export const fastify: AdapterDriver = {
       })
     add(app, ROUTES.me, 'preHandler')
     for (const route of [ROUTES.items, ROUTES.admin, ROUTES.nonce]) add(app, route, 'onRequest')
+    add(app, ROUTES.files, 'onRequest', `${ROUTES.files.catchAll}*`)
     await app.register(
       async (v1) => {
         add(v1, ROUTES.mountedMe, 'preHandler', ROUTES.mountedMe.mountedAt)

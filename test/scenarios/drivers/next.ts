@@ -34,10 +34,13 @@ export const next: AdapterDriver = {
       [`GET ${ROUTES.nonce.path}`, handler(ROUTES.nonce.options)],
       [`GET ${ROUTES.mountedMe.path}`, handler(ROUTES.mountedMe.options)],
     ])
+    // app/files/[...path]/route.ts
+    const files = handler(ROUTES.files.options)
     const server = await listen(async (req, res) => {
       try {
         const request = toFetchRequest(req)
-        const route = routes.get(`${request.method} ${new URL(request.url).pathname}`)
+        const pathname = new URL(request.url).pathname
+        const route = routes.get(`${request.method} ${pathname}`) ?? (request.method === 'GET' && pathname.startsWith(ROUTES.files.catchAll) ? files : undefined)
         const response = route ? await route(request, { params: Promise.resolve({}) }) : new Response(null, { status: 404 })
         res.writeHead(response.status, [...response.headers].flat())
         res.end(Buffer.from(await response.arrayBuffer()))
