@@ -172,6 +172,10 @@ export function parseChallenges(value: string): Array<{ scheme: string; error: s
 function assertReply(reply: Awaited<ReturnType<typeof send>>, expected: Expectation, routeRan: number) {
   const where = `reply ${reply.status} ${JSON.stringify(reply.body)} WWW-Authenticate: ${reply.header('www-authenticate')}`
   expect(reply.status, where).toBe(expected.status)
+  if (expected.status >= 300 && expected.status < 400) {
+    expect(routeRan, `a redirect runs no route; ${where}`).toBe(0)
+    return
+  }
   expect(reply.header('dpop-nonce') !== undefined, `DPoP-Nonce presence; ${where}`).toBe(expected.dpopNonce ?? false)
   if (expected.status === 200) {
     expect(routeRan, 'the route ran once').toBe(1)
@@ -237,7 +241,7 @@ async function play(driver: AdapterDriver, scenario: Scenario, check: boolean): 
         contentType: reply.status < 400 ? contentType?.split(';')[0] : contentType,
         body: reply.body,
       })
-      if (check) assertReply(reply, step.expect, app.routeRuns() - before)
+      if (check) assertReply(reply, step.expectFor?.[driver.name] ?? step.expect, app.routeRuns() - before)
     }
   } finally {
     clockOffset = 0
@@ -249,7 +253,8 @@ async function play(driver: AdapterDriver, scenario: Scenario, check: boolean): 
 describe.each(drivers)('$name', (driver: AdapterDriver) => {
   it.each(scenarios.map((s) => [s.name, s] as const))('%s', async (_name, scenario) => {
     const outcome = await play(driver, scenario, true)
-    if (!reference || driver === reference) return
+    // A framework that answers differently by design (expectFor) is held to its own expectation only.
+    if (!reference || driver === reference || scenario.steps.some((step) => step.expectFor?.[driver.name])) return
     const expected = await play(reference, scenario, false)
     expect(outcome, `${driver.name} answers as ${reference.name} does`).toEqual(expected)
   })

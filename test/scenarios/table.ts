@@ -69,10 +69,21 @@ export interface Expectation {
    * The JSON body's `error` must match. Omit `scheme` where it is Authlete's choice.
    */
   challenge?: { scheme?: 'DPoP' | 'Bearer'; error: string | null }
-  /** Whether a `DPoP-Nonce` header must be present (default: must be absent). */
+  /** Whether a `DPoP-Nonce` header must be present (default: must be absent). A 3xx is only checked for not running the route. */
   dpopNonce?: boolean
   /** On 200: the route's JSON answer (clientId is the emulator's client). */
   principal?: { sub: string; scopes: string[]; tokenType: 'DPoP' | 'Bearer' }
+}
+
+/** One request of a scenario and the answer expected. */
+export interface Step {
+  request: RequestSpec
+  expect: Expectation
+  /**
+   * Where a framework answers differently by design, its own expectation, by driver name. Such a
+   * driver is not compared with the reference driver for this scenario.
+   */
+  expectFor?: Partial<Record<string, Expectation>>
 }
 
 export interface Scenario {
@@ -87,7 +98,7 @@ export interface Scenario {
    * `responseContent` is 150 KB.
    */
   fault?: 'status-500' | 'garbage' | 'bad-nonce' | 'huge-challenge'
-  steps: Array<{ request: RequestSpec; expect: Expectation }>
+  steps: Step[]
 }
 
 /** The subject of every issued token. */
@@ -97,7 +108,7 @@ const dpopPrincipal = { sub: SUBJECT, scopes: SCOPES, tokenType: 'DPoP' } as con
 const bearerPrincipal = { sub: SUBJECT, scopes: SCOPES, tokenType: 'Bearer' } as const
 const proof: ProofSpec = {}
 
-const one = (request: RequestSpec, expect: Expectation) => [{ request, expect }]
+const one = (request: RequestSpec, expect: Expectation, expectFor?: Step['expectFor']): Step[] => [expectFor ? { request, expect, expectFor } : { request, expect }]
 
 /**
  * Request-targets that a framework routes to the `/files/*` catch-all while a URL parser (and
@@ -246,15 +257,21 @@ export const scenarios: Scenario[] = [
   },
 
   // --- route confusion: dot segments (RFC 3986 §6.2.2.3) -----------------------------------------
+  // `next start` resolves dot segments before routing (and answers a backslash with a 308), so
+  // there the route the URL names runs its own guard: /api/admin wants `admin`, which the token lacks.
   ...DOT_SEGMENT_PATHS.map((rawPath): Scenario => ({
     name: `dot segments: ${rawPath} with a proof for /api/admin -> 400 invalid_request, no route runs`,
     token: 'bound',
-    steps: one({ route: ROUTES.files, rawPath, proofs: [{ htu: 'normalised' }] }, { status: 400, challenge: { scheme: 'DPoP', error: 'invalid_request' } }),
+    steps: one({ route: ROUTES.files, rawPath, proofs: [{ htu: 'normalised' }] }, { status: 400, challenge: { scheme: 'DPoP', error: 'invalid_request' } }, {
+      next: rawPath.includes('\\') ? { status: 308 } : { status: 403, challenge: { error: 'insufficient_scope' } },
+    }),
   })),
   {
     name: 'dot segments: a Bearer token on /files/%2e%2e/api/admin -> 400 invalid_request, no route runs',
     token: 'unbound',
-    steps: one({ route: ROUTES.files, rawPath: '/files/%2e%2e/api/admin' }, { status: 400, challenge: { scheme: 'Bearer', error: 'invalid_request' } }),
+    steps: one({ route: ROUTES.files, rawPath: '/files/%2e%2e/api/admin' }, { status: 400, challenge: { scheme: 'Bearer', error: 'invalid_request' } }, {
+      next: { status: 403, challenge: { scheme: 'Bearer', error: 'insufficient_scope' } },
+    }),
   },
   {
     name: 'the /files/* catch-all itself, with a proof for its own URL -> 200',

@@ -65,7 +65,7 @@ describe('no onError: each distinct cause is logged to console.warn once a minut
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const as = createAuthorizationServer({ authlete: v3({ baseUrl: closedUrl }) })
     const result = await as.token({ method: 'POST', url: '/token', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded' } }, 'grant_type=client_credentials')
-    expect(result.status).toBe(500)
+    expect(result).toMatchObject({ done: true, status: 500 })
     expect(warn).toHaveBeenCalledTimes(1)
     expect(String(warn.mock.calls[0]![0])).toMatch(/token denied with 500: ERR_AUTHLETE_UNREACHABLE/)
     await as.close()

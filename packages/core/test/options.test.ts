@@ -70,7 +70,7 @@ describe('unsafe values throw ERR_INVALID_CONFIG at start-up', () => {
     ['v2 apiSecret with CR/LF', { baseUrl: 'https://api.authlete.com', apiKey: '1', apiSecret: 's\r\n' }, /apiSecret must be printable ASCII/],
     ['v2 apiKey with a line break', { baseUrl: 'https://api.authlete.com', apiKey: '1\n', apiSecret: 's' }, /apiKey/],
   ])('%s', (_name, authlete, message) => {
-    const error = thrown(() => createGuard({ authlete: authlete as GuardOptions['authlete'] }))
+    const error = thrown(() => createGuard({ authlete: authlete as unknown as GuardOptions['authlete'] }))
     expect(error.code).toBe('ERR_INVALID_CONFIG')
     expect(error.message).toMatch(message)
     // Never echo a credential back.

@@ -8,8 +8,9 @@ type RouteHandler = (request: Request, context: { params: Promise<Record<string,
 /**
  * Next.js App Router route handlers, called the way Next calls them: a real `Request` and a
  * context with a `params` Promise. A `node:http` server on 127.0.0.1 maps each incoming message
- * to a `Request` (as `next start` does: the URL's origin is `localhost`, the `Host` header is the
- * client's) and dispatches on the file-system path. Next has no proxy-trust setting of its own,
+ * to a `Request` (as `next start` 16 does: the URL's origin is `localhost`, the `Host` header is the
+ * client's, dot segments are resolved by the URL parser before routing, a backslash is a 308) and
+ * dispatches on the file-system path. Next has no proxy-trust setting of its own,
  * so `trustProxy` goes to the guard.
  */
 export const next: AdapterDriver = {
@@ -37,6 +38,13 @@ export const next: AdapterDriver = {
     // app/files/[...path]/route.ts
     const files = handler(ROUTES.files.options)
     const server = await listen(async (req, res) => {
+      // As `next start` 16 does (router-utils/resolve-routes): a backslash or `//` in the path is
+      // answered 308 to the slash-normalised path before any route or proxy runs.
+      const rawPath = (req.url ?? '/').split('?')[0]!
+      if (/\\|\/\//.test(rawPath)) {
+        res.writeHead(308, { location: rawPath.replace(/\\/g, '/').replace(/\/{2,}/g, '/') }).end()
+        return
+      }
       try {
         const request = toFetchRequest(req)
         const pathname = new URL(request.url).pathname
