@@ -70,13 +70,15 @@ async function main() {
   closers.push(() => tokenServer.close(), () => as.close())
   const guard = createGuard({ authlete })
   closers.push(() => guard.close())
+  // Fail fast on a wrong base URL or credentials, with the precise cause, before serving anything.
+  await guard.ready()
   const { startApi } = await import(`./apps/${values.framework}.mjs`)
   const api = await startApi({ guard, authlete })
   closers.push(() => api.close())
   const tokenUrl = `${tokenServer.url}/token`
 
   console.log(t.bold('authlete-guard demo'))
-  console.log(`  Authlete:        ${real ? authlete.baseUrl : `${emulator.url} (local emulator; no account, no network)`}`)
+  console.log(`  Authlete:        ${real ? authlete.baseUrl : `${emulator.url} (local emulator; no account, no network)`}; guard.ready() passed`)
   console.log(`  Token endpoint:  ${tokenUrl}  (createAuthorizationServer + Express tokenEndpoint)`)
   console.log(`  Protected API:   ${api.url}  (${values.framework}: /api/me needs "profile", /api/admin needs "admin", /api/nonce needs a DPoP nonce)`)
   if (!real) console.log(`  Grant:           authorization_code for user "alice" (code made by the emulator's helper)`)

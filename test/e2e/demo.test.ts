@@ -88,6 +88,25 @@ describe('pnpm demo', () => {
     expect(code).toBe(1)
   })
 
+  it('with a wrong service access token guard.ready() stops it at start-up with the precise cause, exit 1', async () => {
+    const service = await startEmulator()
+    try {
+      const { code, output } = await runDemo([], {
+        AUTHLETE_BASE_URL: service.url,
+        AUTHLETE_SERVICE_APIKEY: String(service.serviceId),
+        AUTHLETE_SERVICE_ACCESSTOKEN: 'not-the-service-token',
+        DEMO_CLIENT_ID: String(DEFAULT_CLIENT.clientId),
+        DEMO_CLIENT_SECRET: DEFAULT_CLIENT.clientSecret,
+      })
+      expect(output).toMatch(/Demo failed: Authlete refused the service credentials/)
+      expect(output).not.toContain('not-the-service-token')
+      expect(output).not.toContain('Protected API:')
+      expect(code).toBe(1)
+    } finally {
+      await service.close()
+    }
+  }, 60_000)
+
   it('an unknown framework is refused with usage and exit 2', async () => {
     const { code, output } = await runDemo(['--framework', 'rails'])
     expect(code).toBe(2)
