@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { AuthleteGuardError } from '@authlete-guard/core'
-import type { AuthorizationServer, EndpointResponse, GetClaims, TokenActionRequired } from '@authlete-guard/core'
+import type { AuthorizationServer, EndpointResponse, TokenActionRequired, UserInfoCallOptions } from '@authlete-guard/core'
 import { toRequestLike } from './index'
 
 /**
@@ -155,18 +155,21 @@ export function parEndpoint(as: AuthorizationServer, options: FormEndpointOption
 /**
  * UserInfo endpoint handler (OIDC Core §5.3, DPoP per RFC 9449 §7): the access token and proof
  * come from the headers as on a protected route; `getClaims` (here or on the server) supplies the
- * claims. Mount it for GET and POST.
+ * claims, and `getSub`, when given, the `sub` to issue instead of Authlete's (e.g. a pairwise one).
+ * Mount it for GET and POST (a POST body must be a form).
  *
  * @example
  * const userinfo = userinfoEndpoint(as, { getClaims: async (sub, names) => pick(await users.get(sub), names) })
  * app.get('/userinfo', userinfo)
  * app.post('/userinfo', userinfo)
  */
-export function userinfoEndpoint(as: AuthorizationServer, options: { getClaims?: GetClaims | undefined } = {}): RequestHandler {
+export function userinfoEndpoint(as: AuthorizationServer, options: UserInfoCallOptions = {}): RequestHandler {
   assertServer(as, 'userinfoEndpoint')
-  const { getClaims } = options
+  const callOptions: UserInfoCallOptions = {}
+  if (options.getClaims !== undefined) callOptions.getClaims = options.getClaims
+  if (options.getSub !== undefined) callOptions.getSub = options.getSub
   return function authleteUserInfoEndpoint(req: Request, res: Response, next: NextFunction): void {
-    as.userinfo(toRequestLike(req), getClaims === undefined ? {} : { getClaims })
+    as.userinfo(toRequestLike(req), callOptions)
       .then((result) => sendEndpointResponse(res, result))
       .catch(next)
   }

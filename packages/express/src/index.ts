@@ -112,4 +112,4 @@ export type {
 export { tokenEndpoint, parEndpoint, userinfoEndpoint, sendEndpointResponse, DEFAULT_FORM_BODY_LIMIT } from './authorization-server'
 export type { FormEndpointOptions, TokenEndpointOptions } from './authorization-server'
 export { createAuthorizationServer } from '@authlete-guard/core'
-export type { AuthorizationServer, AuthorizationServerOptions, GetClaims, TokenActionRequired, TokenResult } from '@authlete-guard/core'
+export type { AuthorizationServer, AuthorizationServerOptions, GetClaims, GetUserInfoSub, TokenActionRequired, TokenResult, UserInfoCallOptions } from '@authlete-guard/core'

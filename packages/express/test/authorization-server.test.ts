@@ -81,6 +81,7 @@ describe.each([
     const userinfo = userinfoEndpoint(as, { getClaims: (_sub, names) => Object.fromEntries(names.map((n) => [n, `value of ${n}`])) })
     app.get('/userinfo', userinfo)
     app.post('/userinfo', userinfo)
+    app.get('/userinfo-pairwise', userinfoEndpoint(as, { getSub: (subject) => `pairwise-${subject}` }))
     app.use(reportError)
     port = await serve(app)
   })
@@ -179,6 +180,31 @@ describe.each([
       expect(reply.headers['dpop-nonce']).toBe('n-u')
       expect(text).toBe('{"sub":"alice","name":"value of name"}')
     }
+  })
+
+  it('UserInfo sends no sub by default (Authlete\'s own stands), and getSub\'s when given', async () => {
+    const headers = { authorization: 'DPoP tok', dpop: seed.request.headers.dpop, 'x-forwarded-proto': 'https', host: 'as.example.com' }
+    stub.reply({ json: { action: 'OK', subject: 'alice', claims: [] } }, { json: { action: 'JSON', responseContent: '{"sub":"alice"}' } })
+    await send('/userinfo', headers, undefined, 'GET')
+    expect(stub.calls[1]!.body).toEqual({ token: 'tok', claims: '{}' })
+    stub.reset()
+    stub.reply({ json: { action: 'OK', subject: 'alice', claims: [] } }, { json: { action: 'JSON', responseContent: '{"sub":"pairwise-alice"}' } })
+    await send('/userinfo-pairwise', headers, undefined, 'GET')
+    expect(stub.calls[1]!.body).toEqual({ token: 'tok', claims: '{}', sub: 'pairwise-alice' })
+  })
+
+  it('UserInfo POST with a text/plain body -> 400 invalid_request, Authlete not called', async () => {
+    const { reply, text } = await send('/userinfo', { authorization: 'Bearer tok', 'content-type': 'text/plain', host: 'as.example.com' }, 'access_token=x')
+    expect(reply.statusCode).toBe(400)
+    expect(JSON.parse(text).error).toBe('invalid_request')
+    expect(stub.calls).toHaveLength(0)
+  })
+
+  it('token endpoint with a text/plain body -> 400 invalid_request, Authlete not called', async () => {
+    const { reply, text } = await send('/token-text', { 'content-type': 'text/plain', host: 'as.example.com' }, 'grant_type=client_credentials')
+    expect(reply.statusCode).toBe(400)
+    expect(JSON.parse(text).error).toBe('invalid_request')
+    expect(stub.calls).toHaveLength(0)
   })
 
   it('UserInfo without a token -> 401 challenge, Authlete not called', async () => {
