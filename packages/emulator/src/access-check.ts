@@ -1,7 +1,7 @@
 import { buildChallenge } from './challenge'
-import { DPOP_IAT_MAX_AGE_SECONDS, DPOP_IAT_MAX_FUTURE_SECONDS } from './defaults'
+import { dpopDenial, type DpopResultCodes } from './dpop-denial'
 import { verifyDpopProof } from './dpop-verify'
-import { RESULTS, type ResultEntry } from './result-codes'
+import type { ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { TokenRecord } from './types'
 
@@ -9,7 +9,13 @@ import type { TokenRecord } from './types'
 export interface AccessCheckCodes {
   missingToken: ResultEntry
   notFound: ResultEntry
-  expired: ResultEntry
+  /** The code for an expired token, which may depend on its refresh token. */
+  expired: (record: TokenRecord) => ResultEntry
+  /** A DPoP-bound token presented without a proof. */
+  dpopMissing: ResultEntry
+  dpop: DpopResultCodes
+  /** Forget an expired token after reporting it (Authlete's introspection does). */
+  forgetExpired?: boolean
 }
 
 /** The request fields the shared check reads. */
@@ -37,9 +43,6 @@ export type AccessCheck =
 /** True when the API call carries a DPoP proof (an empty string counts as none). */
 export const hasDpop = (dpop: unknown): boolean => dpop !== undefined && dpop !== null && dpop !== ''
 
-/** How long a seen `jti` is remembered: as long as its proof could pass the `iat` window. */
-export const JTI_TTL_MS = (DPOP_IAT_MAX_AGE_SECONDS + DPOP_IAT_MAX_FUTURE_SECONDS) * 1000
-
 /**
  * Token existence, expiry and DPoP checks common to `/auth/introspection` and `/auth/userinfo`.
  * A DPoP-bound token needs a valid proof signed by its key; an unbound token is accepted with or
@@ -66,9 +69,13 @@ export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, c
 
   if (typeof token !== 'string' || token === '') return deny('BAD_REQUEST', 'invalid_request', codes.missingToken)
   if (!record) return deny('UNAUTHORIZED', 'invalid_token', codes.notFound)
-  if (store.now() >= record.expiresAt) return deny('UNAUTHORIZED', 'invalid_token', codes.expired)
+  if (store.now() >= record.expiresAt) {
+    const denial = deny('UNAUTHORIZED', 'invalid_token', codes.expired(record))
+    if (codes.forgetExpired) store.forgetExpiredAccessToken(record)
+    return denial
+  }
 
-  if (record.jkt !== undefined && !dpopGiven) return deny('UNAUTHORIZED', 'invalid_token', RESULTS.dpopMissing)
+  if (record.jkt !== undefined && !dpopGiven) return deny('UNAUTHORIZED', 'invalid_token', codes.dpopMissing)
   if (dpopGiven) {
     const verdict = verifyDpopProof({
       proof: request.dpop,
@@ -76,12 +83,13 @@ export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, c
       htu: request.htu,
       accessToken: token,
       expectedJkt: record.jkt,
-      now: store.now(),
       nonceRequired,
-      isNonceValid: (nonce) => store.isNonceValid(nonce),
-      rememberJti: (htu, jti) => store.jtis.remember(htu, jti, store.now(), JTI_TTL_MS),
+      ...store.proofContext(),
     })
-    if (!verdict.ok) return deny('UNAUTHORIZED', verdict.error, verdict.result)
+    if (!verdict.ok) {
+      const { error, result } = dpopDenial(codes.dpop, verdict)
+      return deny('UNAUTHORIZED', error, result)
+    }
   }
   return { ok: true, record, scheme, dpopNonce }
 }

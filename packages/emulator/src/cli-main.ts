@@ -33,6 +33,9 @@ Options:
   --nonce               require DPoP nonces (service setting dpopNonceRequired)
   --nonce-duration S    DPoP nonce lifetime in seconds (default 300)
   --token-duration S    access token lifetime in seconds (default 3600)
+  --allow-replayed-proofs
+                        accept a DPoP proof whose jti was already used (Authlete's
+                        behaviour is unknown; by default a replay is refused)
   -h, --help            show this help
 `
 
@@ -49,7 +52,15 @@ const done: Promise<void> = Promise.resolve()
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<CliResult> {
   const stderr = io.stderr ?? io.stdout
-  let values: { port?: string; host?: string; nonce?: boolean; 'nonce-duration'?: string; 'token-duration'?: string; help?: boolean }
+  let values: {
+    port?: string
+    host?: string
+    nonce?: boolean
+    'nonce-duration'?: string
+    'token-duration'?: string
+    'allow-replayed-proofs'?: boolean
+    help?: boolean
+  }
   try {
     values = parseArgs({
       args: [...argv],
@@ -59,6 +70,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<CliResul
         nonce: { type: 'boolean' },
         'nonce-duration': { type: 'string' },
         'token-duration': { type: 'string' },
+        'allow-replayed-proofs': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -86,6 +98,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<CliResul
       dpopNonceRequired: values.nonce ?? false,
       dpopNonceDuration: numeric('nonce-duration', values['nonce-duration']),
       accessTokenDuration: numeric('token-duration', values['token-duration']),
+      rejectReplayedProofs: !values['allow-replayed-proofs'],
     })
   } catch (error) {
     stderr.write(`authlete-emulator: ${(error as Error).message}\n`)
@@ -93,9 +106,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<CliResul
   }
 
   const e = emulator
+  const modes = [e.settings.dpopNonceRequired && 'DPoP nonces required', !e.settings.rejectReplayedProofs && 'replayed DPoP proofs accepted'].filter(Boolean)
   io.stdout.write(
     [
-      `Authlete emulator listening on ${e.url}${e.settings.dpopNonceRequired ? ' (DPoP nonces required)' : ''}`,
+      `Authlete emulator listening on ${e.url}${modes.length > 0 ? ` (${modes.join('; ')})` : ''}`,
       '',
       '# Service credentials: paste into your shell',
       `export AUTHLETE_BASE_URL=${e.url}`,

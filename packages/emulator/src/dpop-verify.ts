@@ -3,7 +3,6 @@ import { DPOP_IAT_MAX_AGE_SECONDS, DPOP_IAT_MAX_FUTURE_SECONDS } from './default
 import { computeAth, jwkThumbprint } from './dpop-hashes'
 import { normalizeHtu } from './htu'
 import { isDpopAlgorithm, jwkFitsAlgorithm, jwsVerify, type DpopAlgorithm } from './jws'
-import { RESULTS, type ResultEntry } from './result-codes'
 
 /** What a DPoP proof is checked against. */
 export interface DpopVerifyInput {
@@ -30,15 +29,57 @@ export interface DpopVerifyInput {
 /** Error codes a proof check can end with. */
 export type DpopVerifyError = 'invalid_dpop_proof' | 'use_dpop_nonce' | 'invalid_token'
 
+/**
+ * Which check a proof failed. Each API turns it into its own result code (see `dpop-denial.ts`):
+ * Authlete gives some failures a code of their own and reports the rest as one
+ * "error processing the DPoP header" code with a description.
+ *
+ * @example
+ * ```ts
+ * const r = verifyDpopProof(input)
+ * if (!r.ok && r.failure === 'nonce') console.log('fetch a fresh DPoP-Nonce')
+ * ```
+ */
+export type DpopFailure = keyof typeof DPOP_FAILURE_DETAILS
+
+/** What each failure means, as the description inside an "error processing the DPoP header" message. */
+export const DPOP_FAILURE_DETAILS = {
+  malformed: 'The DPoP header is not a single JWT in compact serialization.',
+  typ: "The 'typ' header of the DPoP proof is not 'dpop+jwt'.",
+  'alg-missing': "The DPoP proof does not contain an 'alg' header.",
+  'alg-symmetric': "The algorithm of the DPoP proof is symmetric or 'none'.",
+  alg: "The 'alg' header of the DPoP proof is not an allowed asymmetric algorithm.",
+  'jwk-missing': "The DPoP proof does not contain a 'jwk' header.",
+  jwk: "The 'jwk' header of the DPoP proof is invalid, too weak or does not fit 'alg'.",
+  'jwk-private': "The 'jwk' header of the DPoP proof contains private key material.",
+  signature: 'The signature of the DPoP proof is invalid.',
+  claims: 'The DPoP proof lacks a mandatory claim (jti, htm, htu or iat) or has one of a wrong type.',
+  htm: "The 'htm' claim of the DPoP proof does not match the HTTP method of the request.",
+  htu: "The 'htu' claim of the DPoP proof does not match the URL of the request.",
+  'iat-old': "The 'iat' claim of the DPoP proof is too old.",
+  'iat-future': "The 'iat' claim of the DPoP proof is too far in the future.",
+  'ath-missing': "The DPoP proof lacks the 'ath' claim required for resource access.",
+  ath: "The 'ath' claim of the DPoP proof does not match the hash of the access token.",
+  'key-mismatch': 'Thumbprint of the provided DPoP key does not match the expected DPoP thumbprint.',
+  nonce: 'The DPoP proof does not contain a valid server-issued nonce.',
+  replay: "The 'jti' of the DPoP proof has already been used.",
+} as const
+
 /** Outcome of {@link verifyDpopProof}. */
 export type DpopVerifyResult =
   | { ok: true; jkt: string; alg: DpopAlgorithm; jwk: Record<string, unknown>; claims: Record<string, unknown> }
-  | { ok: false; error: DpopVerifyError; result: ResultEntry }
+  | { ok: false; error: DpopVerifyError; failure: DpopFailure; detail: string }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
+const SYMMETRIC_ALG = /^(none|HS\d+)$/i
 
-const fail = (result: ResultEntry, error: DpopVerifyError = 'invalid_dpop_proof'): DpopVerifyResult => ({ ok: false, error, result })
+const fail = (failure: DpopFailure): DpopVerifyResult => ({
+  ok: false,
+  error: failure === 'nonce' ? 'use_dpop_nonce' : failure === 'key-mismatch' ? 'invalid_token' : 'invalid_dpop_proof',
+  failure,
+  detail: DPOP_FAILURE_DETAILS[failure],
+})
 
 function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
   try {
@@ -63,66 +104,65 @@ function decodeJsonObject(segment: string): Record<string, unknown> | undefined 
  */
 export function verifyDpopProof(input: DpopVerifyInput): DpopVerifyResult {
   const { proof } = input
-  if (typeof proof !== 'string' || !COMPACT_JWS.test(proof)) return fail(RESULTS.dpopMalformed)
+  if (typeof proof !== 'string' || !COMPACT_JWS.test(proof)) return fail('malformed')
   const [headerPart = '', payloadPart = '', signaturePart = ''] = proof.split('.')
   const header = decodeJsonObject(headerPart)
   const claims = decodeJsonObject(payloadPart)
-  if (!header || !claims) return fail(RESULTS.dpopMalformed)
+  if (!header || !claims) return fail('malformed')
 
-  if (header.typ !== 'dpop+jwt') return fail(RESULTS.dpopBadTyp)
+  if (header.typ !== 'dpop+jwt') return fail('typ')
   const alg = header.alg
-  if (!isDpopAlgorithm(alg)) return fail(RESULTS.dpopBadAlg)
+  if (alg === undefined || alg === null || alg === '') return fail('alg-missing')
+  if (typeof alg === 'string' && SYMMETRIC_ALG.test(alg)) return fail('alg-symmetric')
+  if (!isDpopAlgorithm(alg)) return fail('alg')
 
   const jwk = header.jwk
-  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) return fail(RESULTS.dpopBadJwk)
+  if (jwk === undefined || jwk === null) return fail('jwk-missing')
+  if (typeof jwk !== 'object' || Array.isArray(jwk)) return fail('jwk')
   const jwkRecord = jwk as Record<string, unknown>
-  if (PRIVATE_MEMBERS.some((name) => name in jwkRecord)) return fail(RESULTS.dpopPrivateJwk)
-  if (!jwkFitsAlgorithm(alg, jwkRecord)) return fail(RESULTS.dpopBadJwk)
+  if (PRIVATE_MEMBERS.some((name) => name in jwkRecord)) return fail('jwk-private')
+  if (!jwkFitsAlgorithm(alg, jwkRecord)) return fail('jwk')
   let publicKey: KeyObject
   let jkt: string
   try {
     publicKey = createPublicKey({ key: jwkRecord as NodeJsonWebKey, format: 'jwk' })
     jkt = jwkThumbprint(jwkRecord)
   } catch {
-    return fail(RESULTS.dpopBadJwk)
+    return fail('jwk')
   }
   if (publicKey.asymmetricKeyType === 'rsa' || publicKey.asymmetricKeyType === 'rsa-pss') {
     // Keys below 2048 bits are refused (RFC 7518 §3.3).
-    if ((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return fail(RESULTS.dpopBadJwk)
+    if ((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return fail('jwk')
   }
 
   const signingInput = Buffer.from(`${headerPart}.${payloadPart}`, 'ascii')
-  if (!jwsVerify(alg, publicKey, signingInput, Buffer.from(signaturePart, 'base64url'))) {
-    return fail(RESULTS.dpopBadSignature)
-  }
+  if (!jwsVerify(alg, publicKey, signingInput, Buffer.from(signaturePart, 'base64url'))) return fail('signature')
 
   const { jti, htm, htu, iat } = claims
   if (typeof jti !== 'string' || jti === '' || typeof htm !== 'string' || typeof htu !== 'string' || typeof iat !== 'number' || !Number.isFinite(iat)) {
-    return fail(RESULTS.dpopMissingClaim)
+    return fail('claims')
   }
 
-  if (typeof input.htm !== 'string' || htm !== input.htm) return fail(RESULTS.dpopHtmMismatch)
+  if (typeof input.htm !== 'string' || htm !== input.htm) return fail('htm')
 
   const expectedHtu = typeof input.htu === 'string' ? normalizeHtu(input.htu) : undefined
   const actualHtu = normalizeHtu(htu)
-  if (!expectedHtu || !actualHtu || expectedHtu !== actualHtu) return fail(RESULTS.dpopHtuMismatch)
+  if (!expectedHtu || !actualHtu || expectedHtu !== actualHtu) return fail('htu')
 
   const nowSeconds = input.now / 1000
-  if (iat < nowSeconds - DPOP_IAT_MAX_AGE_SECONDS) return fail(RESULTS.dpopIatTooOld)
-  if (iat > nowSeconds + DPOP_IAT_MAX_FUTURE_SECONDS) return fail(RESULTS.dpopIatInFuture)
+  if (iat < nowSeconds - DPOP_IAT_MAX_AGE_SECONDS) return fail('iat-old')
+  if (iat > nowSeconds + DPOP_IAT_MAX_FUTURE_SECONDS) return fail('iat-future')
 
   if (input.accessToken !== undefined) {
-    if (typeof claims.ath !== 'string') return fail(RESULTS.dpopMissingAth)
-    if (claims.ath !== computeAth(input.accessToken)) return fail(RESULTS.dpopAthMismatch)
+    if (typeof claims.ath !== 'string') return fail('ath-missing')
+    if (claims.ath !== computeAth(input.accessToken)) return fail('ath')
   }
 
-  if (input.expectedJkt !== undefined && input.expectedJkt !== jkt) {
-    return fail(RESULTS.dpopThumbprintMismatch, 'invalid_token')
-  }
+  if (input.expectedJkt !== undefined && input.expectedJkt !== jkt) return fail('key-mismatch')
 
-  if (input.nonceRequired && !input.isNonceValid(claims.nonce)) return fail(RESULTS.dpopNonceInvalid, 'use_dpop_nonce')
+  if (input.nonceRequired && !input.isNonceValid(claims.nonce)) return fail('nonce')
 
-  if (!input.rememberJti(expectedHtu, jti)) return fail(RESULTS.dpopReplayed)
+  if (!input.rememberJti(expectedHtu, jti)) return fail('replay')
 
   return { ok: true, jkt, alg, jwk: jwkRecord, claims }
 }

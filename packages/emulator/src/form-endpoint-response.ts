@@ -1,6 +1,6 @@
-import { JTI_TTL_MS } from './access-check'
 import { oauthErrorBody } from './challenge'
-import { verifyDpopProof } from './dpop-verify'
+import { dpopDenial, type DpopResultCodes } from './dpop-denial'
+import { verifyDpopProof, type DpopVerifyError } from './dpop-verify'
 import { formatResultMessage, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { ApiResponse } from './types'
@@ -31,23 +31,21 @@ export function formEndpointResponder<Action extends string>(type: string, store
  * The DPoP proof at an authorization-server endpoint (RFC 9449 §5, §10.1): checked against the
  * request's `htm` (default POST) and `htu` (default: the service's endpoint URL), with the nonce
  * and jti rules. No `ath`: no access token is presented. A proof that fails gives the endpoint's
- * `BAD_REQUEST` with `invalid_dpop_proof` or `use_dpop_nonce`.
+ * `BAD_REQUEST` with `invalid_dpop_proof` or `use_dpop_nonce`, in the endpoint's result codes.
  */
 export function verifyEndpointProof(
   store: EmulatorStore,
   body: Record<string, unknown>,
   defaultHtu: string | undefined,
   nonceRequired: boolean,
-): { ok: true; jkt: string } | { ok: false; error: 'use_dpop_nonce' | 'invalid_dpop_proof'; result: ResultEntry } {
+  codes: DpopResultCodes,
+): { ok: true; jkt: string } | { ok: false; error: DpopVerifyError; result: ResultEntry } {
   const verdict = verifyDpopProof({
     proof: body.dpop as string,
     htm: (body.htm as string | undefined) ?? 'POST',
     htu: (body.htu as string | undefined) ?? defaultHtu,
-    now: store.now(),
     nonceRequired,
-    isNonceValid: (nonce) => store.isNonceValid(nonce),
-    rememberJti: (htu, jti) => store.jtis.remember(htu, jti, store.now(), JTI_TTL_MS),
+    ...store.proofContext(),
   })
-  if (!verdict.ok) return { ok: false, error: verdict.error === 'use_dpop_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof', result: verdict.result }
-  return { ok: true, jkt: verdict.jkt }
+  return verdict.ok ? { ok: true, jkt: verdict.jkt } : { ok: false, ...dpopDenial(codes, verdict) }
 }

@@ -1,14 +1,18 @@
-import { checkAccess } from './access-check'
+import { checkAccess, type AccessCheckCodes } from './access-check'
 import { buildChallenge } from './challenge'
-import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
+import { INTROSPECTION_DPOP_CODES } from './dpop-denial'
+import { fillResult, formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { ApiResponse, TokenRecord } from './types'
+
+/** `responseContent` of an `OK` introspection: Authlete fills it even then, with this literal (never to be sent). */
+export const OK_RESPONSE_CONTENT = 'Bearer error="invalid_request"'
 
 const stringArray = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined
 
 /** Introspection fields describing an existing token (Authlete omits null fields). */
-function describeToken(record: TokenRecord, now: number): ApiResponse {
+function describeToken(store: EmulatorStore, record: TokenRecord): ApiResponse {
   return {
     clientId: record.clientId,
     clientIdAlias: record.clientIdAlias,
@@ -16,8 +20,8 @@ function describeToken(record: TokenRecord, now: number): ApiResponse {
     subject: record.subject,
     scopes: record.scopes,
     existent: true,
-    usable: now < record.expiresAt,
-    refreshable: record.refreshToken !== undefined && (record.refreshTokenExpiresAt ?? 0) > now,
+    usable: store.now() < record.expiresAt,
+    refreshable: store.isRefreshable(record),
     expiresAt: record.expiresAt,
     properties: record.properties,
     resources: record.resources,
@@ -29,17 +33,27 @@ function describeToken(record: TokenRecord, now: number): ApiResponse {
   }
 }
 
+/** Authlete's three expiry codes: refresh token still valid, expired too, or none issued. */
+function expiredResult(store: EmulatorStore, record: TokenRecord): ResultEntry {
+  if (store.isRefreshable(record)) return RESULTS.introspectionTokenExpiredRefreshable
+  return record.refreshToken ? RESULTS.introspectionTokenExpiredRefreshExpired : RESULTS.introspectionTokenExpired
+}
+
 /**
- * `/auth/introspection`: token existence and expiry, DPoP proof (RFC 9449 §4.3) and binding, then
- * required `scopes`, `subject`, `resources`, `acrValues` and `maxAge`.
+ * `/auth/introspection`: token existence and expiry (an expired token is reported once, then
+ * forgotten), DPoP proof (RFC 9449 §4.3) and binding, then required `scopes`, `subject`,
+ * `resources`, `acrValues` and `maxAge`.
  */
 export function handleIntrospection(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const now = store.now()
-  const check = checkAccess(store, body, {
+  const codes: AccessCheckCodes = {
     missingToken: RESULTS.introspectionMissingToken,
     notFound: RESULTS.introspectionTokenNotFound,
-    expired: RESULTS.introspectionTokenExpired,
-  })
+    expired: (record) => expiredResult(store, record),
+    dpopMissing: RESULTS.introspectionDpopMissing,
+    dpop: INTROSPECTION_DPOP_CODES,
+    forgetExpired: true,
+  }
+  const check = checkAccess(store, body, codes)
   const base = (result: ResultEntry, action: string, responseContent: string, record?: TokenRecord, sufficient = false): ApiResponse => ({
     type: 'introspectionResponse',
     resultCode: result.code,
@@ -52,7 +66,7 @@ export function handleIntrospection(store: EmulatorStore, body: Record<string, u
     sufficient,
     refreshable: false,
     expiresAt: 0,
-    ...(record ? describeToken(record, now) : {}),
+    ...(record ? describeToken(store, record) : {}),
     ...(check.dpopNonce !== undefined ? { dpopNonce: check.dpopNonce } : {}),
   })
 
@@ -63,13 +77,13 @@ export function handleIntrospection(store: EmulatorStore, body: Record<string, u
     base(result, 'FORBIDDEN', buildChallenge({ scheme, error, result, ...extra }), record)
 
   const requiredScopes = stringArray(body.scopes) ?? []
-  const missingScopes = requiredScopes.filter((scope) => !record.scopes.includes(scope))
-  if (missingScopes.length > 0) {
-    return forbidden('insufficient_scope', RESULTS.introspectionInsufficientScope, { scope: requiredScopes })
+  const missingScope = requiredScopes.find((scope) => !record.scopes.includes(scope))
+  if (missingScope !== undefined) {
+    return forbidden('insufficient_scope', fillResult(RESULTS.introspectionInsufficientScope, { scope: missingScope }), { scope: requiredScopes })
   }
 
   if (typeof body.subject === 'string' && body.subject !== '' && body.subject !== record.subject) {
-    return forbidden('insufficient_scope', RESULTS.introspectionSubjectMismatch)
+    return forbidden('invalid_request', RESULTS.introspectionSubjectMismatch)
   }
 
   const requiredResources = stringArray(body.resources) ?? []
@@ -79,19 +93,17 @@ export function handleIntrospection(store: EmulatorStore, body: Record<string, u
     }
   }
 
-  // RFC 9470 step-up: answered as UNAUTHORIZED insufficient_user_authentication.
+  // Step-up (RFC 9470's error code): Authlete answers FORBIDDEN, although RFC 9470 wants 401.
   const acrValues = stringArray(body.acrValues) ?? []
   if (acrValues.length > 0 && (record.acr === undefined || !acrValues.includes(record.acr))) {
-    const result = RESULTS.introspectionAcrMismatch
-    return base(result, 'UNAUTHORIZED', buildChallenge({ scheme, error: 'insufficient_user_authentication', result, params: { acr_values: acrValues.join(' ') } }), record)
+    const result = fillResult(RESULTS.introspectionAcrInsufficient, { acr: record.acr ?? 'null' })
+    return forbidden('insufficient_user_authentication', result, { params: { acr_values: acrValues.join(' ') } })
   }
   if (typeof body.maxAge === 'number' && body.maxAge > 0) {
-    if (record.authTime === undefined || now / 1000 - record.authTime > body.maxAge) {
-      const result = RESULTS.introspectionMaxAgeExceeded
-      return base(result, 'UNAUTHORIZED', buildChallenge({ scheme, error: 'insufficient_user_authentication', result, params: { max_age: String(body.maxAge) } }), record)
+    if (record.authTime === undefined || store.now() / 1000 - record.authTime > body.maxAge) {
+      return forbidden('insufficient_user_authentication', RESULTS.introspectionAuthTimeTooOld, { params: { max_age: String(body.maxAge) } })
     }
   }
 
-  // Authlete also fills responseContent on OK; a bare challenge carries no error.
-  return base(RESULTS.introspectionOk, 'OK', buildChallenge({ scheme }), record, true)
+  return base(RESULTS.introspectionOk, 'OK', OK_RESPONSE_CONTENT, record, true)
 }

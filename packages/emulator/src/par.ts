@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hasDpop } from './access-check'
 import { authenticateClient } from './client-auth'
 import { DEFAULT_PUSHED_AUTH_REQ_DURATION, MAX_PAR_PARAMETERS_BYTES } from './defaults'
+import { PAR_DPOP_CODES } from './dpop-denial'
 import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-response'
 import { parseForm } from './form'
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
@@ -38,7 +39,7 @@ export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, u
 
   let jkt: string | undefined
   if (hasDpop(body.dpop)) {
-    const verdict = verifyEndpointProof(store, body, store.settings.pushedAuthReqEndpoint, nonceRequired)
+    const verdict = verifyEndpointProof(store, body, store.settings.pushedAuthReqEndpoint, nonceRequired, PAR_DPOP_CODES)
     if (!verdict.ok) return fail('BAD_REQUEST', verdict.error, verdict.result)
     jkt = verdict.jkt
   }

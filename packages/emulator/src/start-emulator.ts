@@ -32,6 +32,12 @@ export interface EmulatorOptions {
   accessTokenDuration?: number
   /** Refresh token lifetime, seconds; default {@link DEFAULT_REFRESH_TOKEN_DURATION}. */
   refreshTokenDuration?: number
+  /**
+   * Refuse a DPoP proof whose `jti` was already used for the same `htu` within the `iat` window;
+   * default true (RFC 9449 §11.1). No Authlete source says its APIs do this, so turn it off to
+   * test a resource server that must do its own replay protection.
+   */
+  rejectReplayedProofs?: boolean
   /** Clock in ms used for expiry, the `iat` window and nonces; default `Date.now`. */
   now?: () => number
   /** Service id (and v2 API key); default {@link DEFAULT_SERVICE_ID}. */
@@ -51,7 +57,9 @@ export interface EmulatorOptions {
 }
 
 /** Service settings changeable at runtime. */
-export type RuntimeSettings = Partial<Pick<EmulatorSettings, 'dpopNonceRequired' | 'dpopNonceDuration' | 'accessTokenDuration' | 'refreshTokenDuration'>>
+export type RuntimeSettings = Partial<
+  Pick<EmulatorSettings, 'dpopNonceRequired' | 'dpopNonceDuration' | 'accessTokenDuration' | 'refreshTokenDuration' | 'rejectReplayedProofs'>
+>
 
 /** Options of `emu.createToken()`: those of `/auth/token/create`. */
 export type CreateTokenOptions = TokenCreateParams
@@ -125,7 +133,7 @@ function claimNames(claims: AuthorizationCodeOptions['claims']): string[] | unde
  *
  * @example
  * ```ts
- * const emu = await startEmulator({ dpopNonceRequired: false })
+ * const emu = await startEmulator({ dpopNonceRequired: false, rejectReplayedProofs: true })
  * const key = await createDpopKeyPair('ES256')
  * const { accessToken } = await emu.createToken({ subject: 'alice', scopes: ['read'], dpopKeyThumbprint: key.thumbprint })
  * // point the guard at emu.url with emu.serviceId / emu.accessToken (v3) or emu.apiKey / emu.apiSecret (v2)
@@ -139,6 +147,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     dpopNonceDuration: options.dpopNonceDuration ?? DEFAULT_DPOP_NONCE_DURATION,
     accessTokenDuration: options.accessTokenDuration ?? DEFAULT_ACCESS_TOKEN_DURATION,
     refreshTokenDuration: options.refreshTokenDuration ?? DEFAULT_REFRESH_TOKEN_DURATION,
+    rejectReplayedProofs: options.rejectReplayedProofs ?? true,
     tokenEndpoint: options.tokenEndpoint,
     userInfoEndpoint: options.userInfoEndpoint,
     pushedAuthReqEndpoint: options.pushedAuthReqEndpoint,
@@ -177,7 +186,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     settings,
     configure(changes) {
-      for (const key of ['dpopNonceRequired', 'dpopNonceDuration', 'accessTokenDuration', 'refreshTokenDuration'] as const) {
+      for (const key of ['dpopNonceRequired', 'dpopNonceDuration', 'accessTokenDuration', 'refreshTokenDuration', 'rejectReplayedProofs'] as const) {
         const value = changes[key]
         if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value
       }

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
-import { DEFAULT_CLIENT } from './defaults'
+import { DEFAULT_CLIENT, DPOP_IAT_MAX_AGE_SECONDS, DPOP_IAT_MAX_FUTURE_SECONDS } from './defaults'
 import { DpopNonces } from './dpop-nonces'
+import type { DpopVerifyInput } from './dpop-verify'
 import { JtiCache } from './jti-cache'
 import type { AuthorizationCodeOptions } from './start-emulator'
 import type { EmulatorClient, EmulatorSettings, GrantType, TokenProperty, TokenRecord } from './types'
@@ -47,6 +48,9 @@ export interface IssueParams {
   accessToken?: string
   refreshToken?: string
 }
+
+/** How long a seen `jti` is remembered: as long as its proof could pass the `iat` window. */
+export const JTI_TTL_MS = (DPOP_IAT_MAX_AGE_SECONDS + DPOP_IAT_MAX_FUTURE_SECONDS) * 1000
 
 /** Random opaque token value (32 bytes, base64url), like Authlete's. */
 export const randomToken = (): string => randomBytes(32).toString('base64url')
@@ -97,6 +101,33 @@ export class EmulatorStore {
 
   isNonceValid(nonce: unknown): boolean {
     return this.nonces.isValid(nonce, this.now(), this.settings.dpopNonceDuration)
+  }
+
+  /**
+   * The store's part of a proof check: clock, nonce validity and the `jti` record. With
+   * `rejectReplayedProofs` off, a `jti` is neither recorded nor refused.
+   */
+  proofContext(): Pick<DpopVerifyInput, 'now' | 'isNonceValid' | 'rememberJti'> {
+    const now = this.now()
+    return {
+      now,
+      isNonceValid: (nonce) => this.isNonceValid(nonce),
+      rememberJti: (htu, jti) => !this.settings.rejectReplayedProofs || this.jtis.remember(htu, jti, now, JTI_TTL_MS),
+    }
+  }
+
+  /** True while the grant's refresh token can still be used. */
+  isRefreshable(record: TokenRecord): boolean {
+    return record.refreshToken !== undefined && (record.refreshTokenExpiresAt ?? 0) > this.now()
+  }
+
+  /**
+   * Forget an expired access token once it has been reported, as Authlete's introspection does
+   * (later calls find no such token). A refresh token that is still valid keeps working.
+   */
+  forgetExpiredAccessToken(record: TokenRecord): void {
+    if (this.isRefreshable(record)) this.byAccessToken.delete(record.accessToken)
+    else this.remove(record)
   }
 
   /** The service's ES256 key for signed responses (made on first use). */

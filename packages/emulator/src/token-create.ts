@@ -26,7 +26,7 @@ export interface TokenCreateParams {
   /** Access token lifetime in seconds; default the service's `accessTokenDuration`. */
   accessTokenDuration?: number
   refreshTokenDuration?: number
-  /** RFC 7638 thumbprint of the DPoP key to bind the token to. */
+  /** RFC 7638 thumbprint of the DPoP key to bind the token to (an input only: no response echoes it). */
   dpopKeyThumbprint?: string
   resources?: string[]
   properties?: TokenProperty[]
@@ -60,7 +60,6 @@ export interface TokenCreateResponse {
   tokenType: 'DPoP' | 'Bearer'
   properties?: TokenProperty[]
   resources?: string[]
-  dpopKeyThumbprint?: string
 }
 
 /** Map `client_credentials` / `CLIENT_CREDENTIALS` to the Authlete enum name. */
@@ -94,7 +93,6 @@ export function tokenCreateResponse(record: TokenRecord, now: number): TokenCrea
     tokenType: record.jkt ? 'DPoP' : 'Bearer',
     properties: record.properties,
     resources: record.resources,
-    dpopKeyThumbprint: record.jkt,
   }
 }
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { hasDpop } from './access-check'
 import { authenticateClient } from './client-auth'
+import { TOKEN_DPOP_CODES } from './dpop-denial'
 import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-response'
 import { parseForm, splitScope, type FormParameters } from './form'
-import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
+import { RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { ApiResponse, EmulatorClient, TokenRecord } from './types'
 
@@ -75,7 +76,7 @@ function refreshTokenGrant({ store, form, client, aliasUsed, jkt }: GrantContext
   }
   if (old.jkt !== undefined) {
     if (jkt === undefined) return reject('invalid_dpop_proof', RESULTS.tokenRefreshNeedsDpop)
-    if (jkt !== old.jkt) return reject('invalid_dpop_proof', RESULTS.dpopThumbprintMismatch)
+    if (jkt !== old.jkt) return reject('invalid_dpop_proof', RESULTS.tokenRefreshKeyMismatch)
   }
   const requested = splitScope(form.get('scope'))
   if (requested.some((scope) => !old.scopes.includes(scope))) return reject('invalid_scope', RESULTS.tokenInvalidScope)
@@ -119,6 +120,13 @@ const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (context: GrantCont
   client_credentials: clientCredentialsGrant,
 }
 
+/** Authlete's `OK` result code differs per grant type. */
+const OK_RESULTS: Record<keyof typeof GRANTS, ResultEntry> = {
+  authorization_code: RESULTS.tokenOkAuthorizationCode,
+  refresh_token: RESULTS.tokenOkRefreshToken,
+  client_credentials: RESULTS.tokenOkClientCredentials,
+}
+
 /**
  * `/auth/token`: client authentication, DPoP proof at the token endpoint (binds the issued token
  * to the proof key, RFC 9449 §5), then the `authorization_code`, `refresh_token` or
@@ -139,7 +147,7 @@ export function handleToken(store: EmulatorStore, body: Record<string, unknown>)
 
   let jkt: string | undefined
   if (hasDpop(body.dpop)) {
-    const verdict = verifyEndpointProof(store, body, store.settings.tokenEndpoint, nonceRequired)
+    const verdict = verifyEndpointProof(store, body, store.settings.tokenEndpoint, nonceRequired, TOKEN_DPOP_CODES)
     if (!verdict.ok) return fail('BAD_REQUEST', verdict.error, verdict.result)
     jkt = verdict.jkt
   } else if (auth.client.dpopRequired) {
@@ -159,8 +167,7 @@ export function handleToken(store: EmulatorStore, body: Record<string, unknown>)
   }
   if (record.scopes.length > 0) content.scope = record.scopes.join(' ')
   if (record.refreshToken) content.refresh_token = record.refreshToken
-  const ok: ResultEntry = { code: RESULTS.tokenOk.code, message: `The token request (grant_type=${grantType}) was processed successfully.` }
-  return respond('OK', ok, JSON.stringify(content), {
+  return respond('OK', OK_RESULTS[grantType as keyof typeof GRANTS], JSON.stringify(content), {
     accessToken: record.accessToken,
     accessTokenExpiresAt: record.expiresAt,
     accessTokenDuration: expiresIn,
@@ -176,6 +183,5 @@ export function handleToken(store: EmulatorStore, body: Record<string, unknown>)
     properties: record.properties,
     resources: record.resources,
     accessTokenResources: record.resources,
-    dpopKeyThumbprint: record.jkt,
   })
 }

@@ -45,6 +45,11 @@ export interface EmulatorSettings {
   accessTokenDuration: number
   /** Refresh token lifetime in seconds. */
   refreshTokenDuration: number
+  /**
+   * Refuse a DPoP proof whose `jti` was already seen for the same `htu` within the `iat` window
+   * (RFC 9449 §11.1). Whether Authlete does this is unknown: turn it off to accept replays.
+   */
+  rejectReplayedProofs: boolean
   /** Default `htu` of token requests that carry no `htu` (Authlete uses the service's `tokenEndpoint`). */
   tokenEndpoint?: string
   /** Default `htu` of UserInfo requests that carry no `htu`. */

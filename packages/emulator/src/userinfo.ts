@@ -1,5 +1,6 @@
 import { checkAccess, hasDpop, type AccessCheckCodes } from './access-check'
 import { buildChallenge } from './challenge'
+import { USERINFO_DPOP_CODES } from './dpop-denial'
 import { jwsSign } from './jws'
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
@@ -38,7 +39,9 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
 const USERINFO_CODES: AccessCheckCodes = {
   missingToken: RESULTS.userInfoMissingToken,
   notFound: RESULTS.userInfoTokenNotFound,
-  expired: RESULTS.userInfoTokenExpired,
+  expired: () => RESULTS.userInfoTokenExpired,
+  dpopMissing: RESULTS.userInfoDpopMissing,
+  dpop: USERINFO_DPOP_CODES,
 }
 
 /** Claim names the token's client may receive: from its scopes, plus those it asked for explicitly. */
@@ -138,7 +141,7 @@ export function handleUserInfoIssue(store: EmulatorStore, body: Record<string, u
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
     const input = `${encode({ alg: 'ES256', typ: 'JWT', kid })}.${encode({ iss: store.settings.issuer, aud: String(record.clientId), iat: Math.floor(store.now() / 1000), ...content })}`
     const jwt = `${input}.${jwsSign('ES256', privateKey, Buffer.from(input, 'ascii')).toString('base64url')}`
-    return respond(RESULTS.userInfoIssueJson, 'JWT', jwt)
+    return respond(RESULTS.userInfoIssueOk, 'JWT', jwt)
   }
-  return respond(RESULTS.userInfoIssueJson, 'JSON', JSON.stringify(content))
+  return respond(RESULTS.userInfoIssueOk, 'JSON', JSON.stringify(content))
 }

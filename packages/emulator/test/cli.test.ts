@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
+import { createDpopKeyPair, createDpopProof } from '@authlete-guard/emulator'
 import { main, USAGE } from '../src/cli-main'
 
 function collector() {
@@ -44,6 +45,40 @@ describe('authlete-emulator CLI (main)', () => {
     } finally {
       await result.close()
     }
+  })
+
+  it('--allow-replayed-proofs: the same DPoP proof is accepted twice (refused twice without the flag)', async () => {
+    const introspectTwice = async (argv: string[]) => {
+      const stdout = collector()
+      const result = await main(['--port', '0', ...argv], { stdout })
+      try {
+        const emu = result.emulator
+        if (!emu) throw new Error('no emulator started')
+        const key = await createDpopKeyPair('ES256')
+        const { accessToken } = await emu.createToken({ subject: 'alice', dpopKeyThumbprint: key.thumbprint })
+        const htu = 'https://rs.example.com/me'
+        const body = JSON.stringify({ token: accessToken, dpop: await createDpopProof(key, { htm: 'GET', htu, accessToken }), htm: 'GET', htu })
+        const actions: string[] = []
+        for (let i = 0; i < 2; i++) {
+          const response = await fetch(`${emu.url}/api/${emu.serviceId}/auth/introspection`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+            body,
+          })
+          actions.push(((await response.json()) as { action: string }).action)
+        }
+        return { actions, banner: stdout.text.split('\n')[0] }
+      } finally {
+        await result.close()
+      }
+    }
+    const allowed = await introspectTwice(['--allow-replayed-proofs'])
+    expect(allowed.actions).toEqual(['OK', 'OK'])
+    expect(allowed.banner).toContain('replayed DPoP proofs accepted')
+    const strict = await introspectTwice([])
+    expect(strict.actions).toEqual(['OK', 'UNAUTHORIZED'])
+    expect(strict.banner).not.toContain('replayed')
+    expect(USAGE).toContain('--allow-replayed-proofs')
   })
 
   it('--help prints usage; bad arguments exit 2', async () => {

@@ -46,6 +46,30 @@ describe('public surface', () => {
   })
 })
 
+/** Codes Authlete gives for these conditions (catalogue, Authlete's code, observed output). */
+const AUTHLETE_CODES = [
+  'A001202', 'A056001', 'A057301', 'A057302', 'A064302', 'A065301', 'A065302', 'A065303', 'A065308', 'A065309',
+  'A065310', 'A065311', 'A065312', 'A065313', 'A066302', 'A340301', 'A341302', 'A050001', 'A052001', 'A053001',
+  'A254301', 'A254303', 'A254307', 'A350308', 'A089311', 'A089312', 'A089313', 'A096001', 'A113001', 'A145001',
+]
+
+describe('Authlete codes and invented ones', () => {
+  it('exactly the codes from Authlete are marked fromAuthlete', () => {
+    const marked = Object.values(emulator.RESULTS).filter((r) => r.fromAuthlete).map((r) => r.code)
+    expect([...new Set(marked)].sort()).toEqual([...AUTHLETE_CODES].sort())
+  })
+
+  it('only Authlete codes get an error_uri, in challenges and in JSON error bodies', () => {
+    for (const result of Object.values(emulator.RESULTS)) {
+      const challenge = emulator.buildChallenge({ scheme: 'Bearer', error: 'invalid_request', result })
+      const body = JSON.parse(emulator.oauthErrorBody('invalid_request', result))
+      const uri = `${emulator.ERROR_URI_BASE}${result.code}`
+      expect(challenge.includes(`error_uri="${uri}"`), result.code).toBe(result.fromAuthlete)
+      expect(body.error_uri, result.code).toBe(result.fromAuthlete ? uri : undefined)
+    }
+  })
+})
+
 describe('runtime dependencies', () => {
   it('are exactly the packages src imports (jose is only for the tests)', () => {
     const pkg = JSON.parse(readFileSync(new URL('package.json', packageRoot), 'utf8'))

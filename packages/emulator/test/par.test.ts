@@ -53,15 +53,16 @@ describe('/pushed_auth_req', () => {
     expect(emu.getPushedAuthorizationRequest(ok.body.requestUri)?.dpopJkt).toBe(key.thumbprint)
 
     const bad = await par({ parameters: base, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: `${PAR}2` }), htu: PAR })
-    expect(bad.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A065311' })
-    expect(JSON.parse(bad.body.responseContent).error).toBe('invalid_dpop_proof')
+    expect(bad.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A254301', resultMessage: expect.stringContaining("'htu'") })
+    expect(JSON.parse(bad.body.responseContent)).toMatchObject({ error: 'invalid_dpop_proof', error_uri: 'https://docs.authlete.com/#A254301' })
 
     const other = await createDpopKeyPair('ES256')
     const mismatch = await par({ parameters: `${base}&dpop_jkt=${other.thumbprint}`, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htu: PAR })
     expect(mismatch.body.resultCode).toBe('A245308')
+    expect(JSON.parse(mismatch.body.responseContent)).not.toHaveProperty('error_uri')
 
     const nonce = await par({ parameters: base, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htu: PAR, dpopNonceRequired: true })
-    expect(nonce.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A065316', dpopNonce: expect.any(String) })
-    expect(JSON.parse(nonce.body.responseContent).error).toBe('use_dpop_nonce')
+    expect(nonce.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A350308', dpopNonce: expect.any(String) })
+    expect(JSON.parse(nonce.body.responseContent)).toMatchObject({ error: 'use_dpop_nonce', error_uri: 'https://docs.authlete.com/#A350308' })
   })
 })

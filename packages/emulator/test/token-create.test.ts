@@ -45,7 +45,10 @@ describe('/auth/token/create', () => {
       resources: ['https://rs.example.com'],
       properties: [{ key: 'k', value: 'v', hidden: true }],
     })
-    expect(body).toMatchObject({ action: 'OK', tokenType: 'DPoP', expiresIn: 30, dpopKeyThumbprint: key.thumbprint })
+    expect(body).toMatchObject({ action: 'OK', tokenType: 'DPoP', expiresIn: 30 })
+    // dpopKeyThumbprint is an input only: Authlete's response does not echo it.
+    expect(body).not.toHaveProperty('dpopKeyThumbprint')
+    expect(await emu.createToken({ subject: 'alice', dpopKeyThumbprint: key.thumbprint })).not.toHaveProperty('dpopKeyThumbprint')
     expect(body).not.toHaveProperty('refreshToken')
     const introspection = await callApi(emu, '/auth/introspection', { token: body.accessToken })
     expect(introspection.body).toMatchObject({ resultCode: 'A065308', properties: [{ key: 'k', value: 'v', hidden: true }], resources: ['https://rs.example.com'] })

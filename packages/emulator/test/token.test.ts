@@ -40,8 +40,8 @@ describe('/auth/token client_credentials and client authentication', () => {
       expect(body).toMatchObject({
         type: 'tokenResponse',
         action: 'OK',
-        resultCode: 'A050001',
-        resultMessage: '[A050001] The token request (grant_type=client_credentials) was processed successfully.',
+        resultCode: 'A052001',
+        resultMessage: '[A052001] The token request (grant_type=client_credentials) was processed successfully.',
         clientId: 3300001,
         scopes: ['read', 'write'],
         grantType: 'CLIENT_CREDENTIALS',
@@ -75,11 +75,8 @@ describe('/auth/token client_credentials and client authentication', () => {
     for (const [body, code] of cases) {
       const { body: response } = await token(body)
       expect(response).toMatchObject({ action: 'INVALID_CLIENT', resultCode: code })
-      expect(JSON.parse(response.responseContent)).toEqual({
-        error: 'invalid_client',
-        error_description: response.resultMessage,
-        error_uri: `https://docs.authlete.com/#${code}`,
-      })
+      // The emulator's own codes: no error_uri pointing at Authlete's documentation.
+      expect(JSON.parse(response.responseContent)).toEqual({ error: 'invalid_client', error_description: response.resultMessage })
     }
   })
 
@@ -111,8 +108,11 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
     const { body } = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop: await proof(key), htm: 'POST', htu: TOKEN_URL })
     expect(body.action).toBe('OK')
     expect(JSON.parse(body.responseContent).token_type).toBe('DPoP')
-    expect(body.dpopKeyThumbprint).toBe(key.thumbprint)
+    // Authlete's token response names no key: the binding shows only through introspection.
+    expect(body).not.toHaveProperty('dpopKeyThumbprint')
     const accessToken = body.accessToken as string
+    const standard = await callApi(emu, '/auth/introspection/standard', { parameters: `token=${accessToken}` })
+    expect(JSON.parse(standard.body.responseContent).cnf).toEqual({ jkt: key.thumbprint })
     const noProof = await callApi(emu, '/auth/introspection', { token: accessToken })
     expect(noProof.body.resultCode).toBe('A065308')
     const dpop = await createDpopProof(key, { htm: 'GET', htu: RS_URL, accessToken, iat: iat() })
@@ -125,19 +125,24 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
     expect(body.action).toBe('OK')
   })
 
-  it('bad proofs -> BAD_REQUEST invalid_dpop_proof', async () => {
+  it('bad proofs -> BAD_REQUEST invalid_dpop_proof: [A254301] with what was wrong, [A254303] without a jwk', async () => {
     const key = await createDpopKeyPair('ES256')
-    const cases: [string, string][] = [
-      [await proof(key, { htu: 'https://as.example.com/other' }), 'A065311'],
-      [await proof(key, { htm: 'GET' }), 'A065310'],
-      [await proof(key, { header: { typ: 'jwt' } }), 'A065302'],
-      [await proof(key, { iat: iat() - 1000 }), 'A065312'],
-      [await proof(key, { header: { alg: 'none' } }), 'A065303'],
+    const cases: [string, string, string][] = [
+      [await proof(key, { htu: 'https://as.example.com/other' }), 'A254301', "There was a problem processing the DPoP header: The 'htu' claim of the DPoP proof does not match the URL of the request."],
+      [await proof(key, { htm: 'GET' }), 'A254301', "There was a problem processing the DPoP header: The 'htm' claim of the DPoP proof does not match the HTTP method of the request."],
+      [await proof(key, { header: { typ: 'jwt' } }), 'A254301', "There was a problem processing the DPoP header: The 'typ' header of the DPoP proof is not 'dpop+jwt'."],
+      [await proof(key, { iat: iat() - 1000 }), 'A254301', "There was a problem processing the DPoP header: The 'iat' claim of the DPoP proof is too old."],
+      [await proof(key, { header: { alg: 'none' } }), 'A254301', "There was a problem processing the DPoP header: The algorithm of the DPoP proof is symmetric or 'none'."],
+      [await proof(key, { header: { jwk: undefined } }), 'A254303', "The DPoP proof does not contain a 'jwk' header."],
     ]
-    for (const [dpop, code] of cases) {
+    for (const [dpop, code, message] of cases) {
       const { body } = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop, htm: 'POST', htu: TOKEN_URL })
-      expect(body).toMatchObject({ action: 'BAD_REQUEST', resultCode: code })
-      expect(JSON.parse(body.responseContent).error).toBe('invalid_dpop_proof')
+      expect(body).toMatchObject({ action: 'BAD_REQUEST', resultCode: code, resultMessage: `[${code}] ${message}` })
+      expect(JSON.parse(body.responseContent)).toEqual({
+        error: 'invalid_dpop_proof',
+        error_description: `[${code}] ${message}`.replace(/"/g, "'"),
+        error_uri: `https://docs.authlete.com/#${code}`,
+      })
     }
   })
 
@@ -145,8 +150,8 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
     emu.configure({ dpopNonceRequired: true })
     const key = await createDpopKeyPair('ES256')
     const first = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop: await proof(key), htm: 'POST', htu: TOKEN_URL })
-    expect(first.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A065316' })
-    expect(JSON.parse(first.body.responseContent).error).toBe('use_dpop_nonce')
+    expect(first.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A254307' })
+    expect(JSON.parse(first.body.responseContent)).toMatchObject({ error: 'use_dpop_nonce', error_uri: 'https://docs.authlete.com/#A254307' })
     const nonce = first.body.dpopNonce
     expect(nonce).toEqual(expect.any(String))
     const wrong = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop: await proof(key, { nonce: 'x' }), htm: 'POST', htu: TOKEN_URL })
@@ -171,8 +176,11 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
     try {
       await fixed.createAuthorizationCode({ clientId: 's6BhdRkqt3', subject: 'alice', scopes: ['read'], code: 'SplxlOBeZQQYbYS6WxSbIA', redirectUri: 'https://client.example.org/cb' })
       const { body } = await callApi(fixed, '/auth/token', seed.expected_authlete_token_request)
-      expect(body).toMatchObject({ action: 'OK', resultCode: 'A050001', subject: 'alice', scopes: ['read'], clientIdAliasUsed: true, dpopKeyThumbprint: seed.decoded_proof.jwk_thumbprint })
+      expect(body).toMatchObject({ action: 'OK', resultCode: 'A050001', subject: 'alice', scopes: ['read'], clientIdAliasUsed: true })
+      expect(body).not.toHaveProperty('dpopKeyThumbprint')
       expect(body.resultMessage).toBe(seed.example_authlete_token_response.resultMessage)
+      const standard = await callApi(fixed, '/auth/introspection/standard', { parameters: `token=${body.accessToken}` })
+      expect(JSON.parse(standard.body.responseContent).cnf).toEqual({ jkt: seed.decoded_proof.jwk_thumbprint })
       const content = JSON.parse(body.responseContent)
       expect(content).toMatchObject({ access_token: body.accessToken, token_type: 'DPoP', scope: 'read', refresh_token: body.refreshToken })
       // The same request again: the proof is a replay.
@@ -183,13 +191,25 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
     }
   })
 
+  it('rejectReplayedProofs: false accepts the seed proof twice (the second request fails on the used code instead)', async () => {
+    const fixed = await startEmulator({ now: () => seed.fixed_now_for_tests * 1000, rejectReplayedProofs: false, clients: [{ clientId: 4400001, clientIdAlias: 's6BhdRkqt3' }] })
+    try {
+      await fixed.createAuthorizationCode({ clientId: 's6BhdRkqt3', subject: 'alice', scopes: ['read'], code: 'SplxlOBeZQQYbYS6WxSbIA', redirectUri: 'https://client.example.org/cb' })
+      expect((await callApi(fixed, '/auth/token', seed.expected_authlete_token_request)).body.action).toBe('OK')
+      const again = await callApi(fixed, '/auth/token', seed.expected_authlete_token_request)
+      expect(again.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050306' })
+    } finally {
+      await fixed.close()
+    }
+  })
+
   it('the seed proof is refused outside its iat window and with another htu', async () => {
     const late = await startEmulator({ now: () => (seed.fixed_now_for_tests + 3600) * 1000, clients: [{ clientId: 4400001, clientIdAlias: 's6BhdRkqt3' }] })
     try {
       const { body } = await callApi(late, '/auth/token', seed.expected_authlete_token_request)
-      expect(body.resultCode).toBe('A065312')
+      expect(body).toMatchObject({ resultCode: 'A254301', resultMessage: expect.stringContaining("'iat'") })
       const otherHtu = await callApi(late, '/auth/token', { ...seed.expected_authlete_token_request, htu: 'https://as.example.com/token2' })
-      expect(otherHtu.body.resultCode).toBe('A065311')
+      expect(otherHtu.body).toMatchObject({ resultCode: 'A254301', resultMessage: expect.stringContaining("'htu'") })
     } finally {
       await late.close()
     }
@@ -206,7 +226,9 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
         htm: 'POST',
         htu: rfc.token_request_example.url,
       })
-      expect(body).toMatchObject({ action: 'OK', dpopKeyThumbprint: rfc.rs_request_example.expected_jkt })
+      expect(body).toMatchObject({ action: 'OK', resultCode: 'A052001' })
+      const standard = await callApi(fixed, '/auth/introspection/standard', { parameters: `token=${body.accessToken}` })
+      expect(JSON.parse(standard.body.responseContent).cnf).toEqual({ jkt: rfc.rs_request_example.expected_jkt })
     } finally {
       await fixed.close()
     }
@@ -220,7 +242,7 @@ describe('/auth/token authorization_code', () => {
   it('exchanges a code once; a replay fails and revokes what it issued', async () => {
     const code = await emu.createAuthorizationCode({ clientId: 3300001, subject: 'alice', scopes: ['openid', 'read'], redirectUri: 'https://app/cb' })
     const { body } = await exchange(code)
-    expect(body).toMatchObject({ action: 'OK', subject: 'alice', grantType: 'AUTHORIZATION_CODE', scopes: ['openid', 'read'] })
+    expect(body).toMatchObject({ action: 'OK', resultCode: 'A050001', subject: 'alice', grantType: 'AUTHORIZATION_CODE', scopes: ['openid', 'read'] })
     expect(body.refreshToken).toEqual(expect.any(String))
     expect(JSON.parse(body.responseContent)).toEqual({
       access_token: body.accessToken,
@@ -285,14 +307,15 @@ describe('/auth/token refresh_token', () => {
     const grant = await dpopGrant(key)
     expect((await refresh(grant.refreshToken)).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050310' })
     const wrongKey = await refresh(grant.refreshToken, await proof(other))
-    expect(wrongKey.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A065309' })
-    expect(JSON.parse(wrongKey.body.responseContent).error).toBe('invalid_dpop_proof')
+    expect(wrongKey.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050317' })
+    expect(JSON.parse(wrongKey.body.responseContent)).toEqual({ error: 'invalid_dpop_proof', error_description: wrongKey.body.resultMessage })
     const ok = await refresh(grant.refreshToken, await proof(key), '&scope=read')
-    expect(ok.body).toMatchObject({ action: 'OK', scopes: ['read'], grantType: 'REFRESH_TOKEN', dpopKeyThumbprint: key.thumbprint })
+    expect(ok.body).toMatchObject({ action: 'OK', resultCode: 'A053001', scopes: ['read'], grantType: 'REFRESH_TOKEN' })
+    expect(ok.body).not.toHaveProperty('dpopKeyThumbprint')
     expect(JSON.parse(ok.body.responseContent).token_type).toBe('DPoP')
     expect(ok.body.refreshToken).not.toBe(grant.refreshToken)
     // The old pair is gone.
-    expect((await callApi(emu, '/auth/introspection', { token: grant.accessToken })).body.resultCode).toBe('A056301')
+    expect((await callApi(emu, '/auth/introspection', { token: grant.accessToken })).body.resultCode).toBe('A057302')
     expect((await refresh(grant.refreshToken, await proof(key))).body.resultCode).toBe('A050309')
   })
 

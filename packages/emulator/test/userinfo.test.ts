@@ -32,21 +32,36 @@ describe('/auth/userinfo', () => {
     const forbidden = await callApi(emu, '/auth/userinfo', { token })
     expect(forbidden.body).toMatchObject({ action: 'FORBIDDEN', resultCode: 'A091303' })
     expect(forbidden.body.responseContent).toBe(
-      'Bearer error="insufficient_scope",error_description="[A091303] The access token does not cover the \'openid\' scope.",error_uri="https://docs.authlete.com/#A091303",scope="openid"',
+      // An emulator code (Authlete's is unknown): no error_uri.
+      'Bearer error="insufficient_scope",error_description="[A091303] The access token does not cover the \'openid\' scope.",scope="openid"',
     )
     expect((await callApi(emu, '/auth/userinfo', { token: 'nope' })).body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A091301' })
     expect((await callApi(emu, '/auth/userinfo', {})).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A091201' })
   })
 
-  it('DPoP-bound token: proof required (htm default GET, htu given), bad proof refused', async () => {
+  it('DPoP-bound token: no proof [A089311] invalid_token; another key [A089312] and other proof errors [A089313] invalid_dpop_proof', async () => {
     const key = await createDpopKeyPair('RS256')
     const token = await codeGrant({ scopes: ['openid', 'profile'], dpop: await createDpopProof(key, { htm: 'POST', htu: 'https://as.example.com/token' }) })
     const missing = await callApi(emu, '/auth/userinfo', { token, htu: USERINFO })
+    expect(missing.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A089311' })
     expect(missing.body.responseContent).toBe(
-      `DPoP error="invalid_token",error_description="[A065308] Expected a DPoP header but none was provided.",error_uri="https://docs.authlete.com/#A065308",algs="${ALL_ALGS}"`,
+      `DPoP error="invalid_token",error_description="[A089311] Expected a DPoP header but none was provided.",error_uri="https://docs.authlete.com/#A089311",algs="${ALL_ALGS}"`,
     )
+    const other = await createDpopKeyPair('ES256')
+    const wrongKey = await callApi(emu, '/auth/userinfo', { token, htu: USERINFO, dpop: await createDpopProof(other, { htm: 'GET', htu: USERINFO, accessToken: token }) })
+    expect(wrongKey.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A089312' })
+    expect(wrongKey.body.responseContent).toBe(
+      `DPoP error="invalid_dpop_proof",error_description="[A089312] Thumbprint of the provided DPoP key does not match the expected DPoP thumbprint.",error_uri="https://docs.authlete.com/#A089312",algs="${ALL_ALGS}"`,
+    )
+    const noAth = await callApi(emu, '/auth/userinfo', { token, htu: USERINFO, dpop: await createDpopProof(key, { htm: 'GET', htu: USERINFO }) })
+    expect(noAth.body).toMatchObject({
+      action: 'UNAUTHORIZED',
+      resultCode: 'A089313',
+      resultMessage: "[A089313] There was an error processing the DPoP header: The DPoP proof lacks the 'ath' claim required for resource access.",
+    })
+    expect(noAth.body.responseContent).toMatch(/^DPoP error="invalid_dpop_proof",error_description="\[A089313\] [^"]+",error_uri="https:\/\/docs.authlete.com\/#A089313",algs="/)
     const bad = await callApi(emu, '/auth/userinfo', { token, htu: USERINFO, dpop: await createDpopProof(key, { htm: 'POST', htu: USERINFO, accessToken: token }) })
-    expect(bad.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065310' })
+    expect(bad.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A089313', resultMessage: expect.stringContaining("'htm'") })
     const ok = await callApi(emu, '/auth/userinfo', { token, htu: USERINFO, dpop: await createDpopProof(key, { htm: 'GET', htu: USERINFO, accessToken: token }) })
     expect(ok.body).toMatchObject({ action: 'OK', subject: 'alice' })
     expect(ok.body.claims).toContain('name')
@@ -68,7 +83,7 @@ describe('/auth/userinfo/issue', () => {
   it('JSON: sub plus the collected claims (sub cannot be overridden by claims)', async () => {
     const token = await codeGrant({ scopes: ['openid', 'profile'] })
     const { body } = await callApi(emu, '/auth/userinfo/issue', { token, claims: JSON.stringify({ name: 'Alice', sub: 'mallory' }) })
-    expect(body).toMatchObject({ type: 'userInfoIssueResponse', action: 'JSON', resultCode: 'A092001' })
+    expect(body).toMatchObject({ type: 'userInfoIssueResponse', action: 'JSON', resultCode: 'A096001' })
     expect(JSON.parse(body.responseContent)).toEqual({ sub: 'alice', name: 'Alice' })
     const pairwise = await callApi(emu, '/auth/userinfo/issue', { token, sub: 'pairwise-1' })
     expect(JSON.parse(pairwise.body.responseContent)).toEqual({ sub: 'pairwise-1' })
