@@ -127,7 +127,7 @@ describe('RFC 9449 §5 the emulator issues a DPoP-bound token through as.token()
       nonceAs.token({
         method: 'POST',
         url: '/token',
-        headers: { host: 'as.example.com', dpop: await createDpopProof(tokenKey, { htm: 'POST', htu: 'https://as.example.com/token', ...(nonce ? { nonce } : {}) }) },
+        headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded', dpop: await createDpopProof(tokenKey, { htm: 'POST', htu: 'https://as.example.com/token', ...(nonce ? { nonce } : {}) }) },
         encrypted: true,
       }, form)
     const first = await req()

@@ -24,7 +24,7 @@ const dpopGet = (extra: Record<string, string | string[]> = {}): RequestLike => 
 const bearerGet = (): RequestLike => ({ method: 'GET', url: '/userinfo', headers: { host: 'as.example.com', authorization: `Bearer ${TOKEN}` }, encrypted: true })
 
 const USERINFO_OK = { action: 'OK', resultCode: 'A091001', subject: 'alice', clientId: 3300001, scopes: ['openid', 'profile'], claims: ['name', 'name#ja', 'email'], dpopNonce: 'nonce-1' }
-const ISSUE_JSON = { action: 'JSON', resultCode: 'A092001', responseContent: '{"sub":"alice","name":"Alice"}' }
+const ISSUE_JSON = { action: 'JSON', resultCode: 'A096001', responseContent: '{"sub":"alice","name":"Alice"}' }
 
 describe('UserInfo: /auth/userinfo request', () => {
   it('RFC 9449 §7.1 DPoP: token, dpop, htm, htu (no query), nothing else', async () => {
