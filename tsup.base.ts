@@ -1,7 +1,7 @@
 import type { Options } from 'tsup'
 
 /** Shared build: ESM + CJS + declarations for every published package. */
-export function packageConfig(entry: string[]): Options {
+export function packageConfig(entry: string[] | Record<string, string>): Options {
   return {
     entry,
     format: ['esm', 'cjs'],

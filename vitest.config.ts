@@ -1,18 +1,22 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
 
 // Tests import the packages' sources (no build needed for unit and scenario tests); the
 // published shape (dist, exports map) is exercised separately by the package-shape tests.
-const alias = {
-  '@authlete-guard/core': pkg('core'),
-  '@authlete-guard/emulator': pkg('emulator'),
-  '@authlete-guard/express': pkg('express'),
-  '@authlete-guard/koa': pkg('koa'),
-  '@authlete-guard/fastify': pkg('fastify'),
-  '@authlete-guard/next': pkg('next'),
-}
+// Exact matches: `@authlete-guard/core` must not swallow `@authlete-guard/core/node`.
+const alias = Object.entries({
+  core: 'core/src/index.ts',
+  'core/node': 'core/src/node/index.ts',
+  'core/authorization-server': 'core/src/authorization-server/index.ts',
+  'core/unstable': 'core/src/unstable.ts',
+  emulator: 'emulator/src/index.ts',
+  express: 'express/src/index.ts',
+  koa: 'koa/src/index.ts',
+  fastify: 'fastify/src/index.ts',
+  next: 'next/src/index.ts',
+}).map(([name, path]) => ({ find: new RegExp(`^@authlete-guard/${name}$`), replacement: src(path) }))
 
 const project = (name: string, include: string[]) => ({
   extends: true as const,

@@ -2,7 +2,8 @@
 // The authlete-guard demo: an Authlete emulator (or your real Authlete service), a token endpoint,
 // a protected API in the framework of your choice, and a scripted DPoP client with a transcript.
 import { parseArgs } from 'node:util'
-import { authleteOptionsFromEnv, createAuthorizationServer, createGuard } from '@authlete-guard/core'
+import { authleteOptionsFromEnv, createGuard } from '@authlete-guard/core'
+import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
 import { DEFAULT_CLIENT, startEmulator } from '@authlete-guard/emulator'
 import { startAuthorizationServer } from './authorization-server.mjs'
 import { runClient } from './client.mjs'

@@ -3,7 +3,8 @@
 // (run `pnpm build` first; `pnpm bench` does) and the emulator on 127.0.0.1 as Authlete.
 // Exits 1 when a target is missed. Bounded: a few seconds of loopback traffic, then it stops.
 import { performance } from 'node:perf_hooks'
-import { createGuard, decide, extractIntrospectionRequest, DEFAULT_DPOP_ALGS } from '@authlete-guard/core'
+import { createGuard, DEFAULT_DPOP_ALGS } from '@authlete-guard/core'
+import { decide, extractIntrospectionRequest } from '@authlete-guard/core/unstable'
 import { createDpopKeyPair, createDpopProof, startEmulator } from '@authlete-guard/emulator'
 
 const results = []

@@ -3,6 +3,11 @@ import type { AuthleteOptions } from './types'
 
 type Env = Record<string, string | undefined>
 
+/** `process.env` where the runtime has one (Node, Bun, Deno); elsewhere (Workers) pass `env`. */
+function processEnv(): Env {
+  return (globalThis as { process?: { env?: Env } }).process?.env ?? {}
+}
+
 /**
  * Build the `authlete` options from the environment variables Authlete's own SDKs read:
  * `AUTHLETE_BASE_URL`, `AUTHLETE_API_VERSION` (`V2`/`V3`; default V3 when
@@ -11,10 +16,13 @@ type Env = Record<string, string | undefined>
  * Throws `ERR_MISSING_ENV` naming every variable that is missing (those of the API version the
  * environment sets up), and `ERR_INVALID_ENV` for a value it cannot use. Never echoes a secret.
  *
+ * On Cloudflare Workers, pass the worker's `env` (there is no `process.env`).
+ *
  * @example
  * const guard = createGuard({ authlete: authleteOptionsFromEnv() })
+ * // Workers: export default { fetch: (request, env) => ... createGuard({ authlete: authleteOptionsFromEnv(env) }) }
  */
-export function authleteOptionsFromEnv(env: Env = process.env, extra: Partial<AuthleteOptions> = {}): AuthleteOptions {
+export function authleteOptionsFromEnv(env: Env = processEnv(), extra: Partial<AuthleteOptions> = {}): AuthleteOptions {
   const get = (name: string) => {
     const v = env[name]?.trim()
     return v === undefined || v === '' ? undefined : v

@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici'
 import type { AuthleteGuardError } from './errors'
 
 /** A header bag: a Node-style record (values may repeat as arrays) or a fetch `Headers`. */
@@ -55,10 +54,12 @@ export interface AuthleteOptions {
   apiSecret?: string | undefined
   /** Deadline for one whole Authlete call, connection to last byte, in ms. Default 5000. */
   timeoutMs?: number | undefined
-  /** Keep-alive connections kept per Authlete origin. Default 16. */
-  connections?: number | undefined
-  /** An undici dispatcher to use instead of the guard's own keep-alive pool (proxies, tests). */
-  dispatcher?: Dispatcher | undefined
+  /**
+   * The `fetch` to reach Authlete with (a proxying fetch, a Workers service binding's `fetch`,
+   * a test double). Default: the runtime's global `fetch`; on Node with `@authlete-guard/core/node`,
+   * an undici keep-alive pool unless this is given.
+   */
+  fetch?: typeof fetch | undefined
 }
 
 /** What went wrong on the infrastructure side, for logs and metrics. Never holds tokens or credentials. */

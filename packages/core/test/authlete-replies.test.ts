@@ -2,7 +2,8 @@
 // oversized tokens and proofs are refused locally; a reply whose header values cannot be sent, or
 // an OK that is not whole, is a 500; the challenge parser takes linear time on hostile input.
 import { describe, expect, it } from 'vitest'
-import { createAuthorizationServer, createGuard, type Decision, type GuardErrorEvent, type RequestLike } from '../src'
+import { createGuard, type Decision, type GuardErrorEvent, type RequestLike } from '../src'
+import { createAuthorizationServer } from '../src/authorization-server'
 import { parseChallengeError } from '../src/challenge'
 import { useAuthleteStub } from './support/authlete-stub'
 

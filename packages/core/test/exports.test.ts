@@ -1,30 +1,39 @@
 import { expect, it } from 'vitest'
-import * as surface from '../src/index'
+import * as root from '../src/index'
+import * as node from '../src/node/index'
+import * as authorizationServer from '../src/authorization-server/index'
+import * as unstable from '../src/unstable'
 
 // The public surface grows only on purpose: a new export must be added here too.
-it('exports exactly the public surface', () => {
-  expect(Object.keys(surface).sort()).toEqual([
+it('the root entry exports what apps use, and nothing Node-only', () => {
+  expect(Object.keys(root).sort()).toEqual([
     'AuthleteGuardError',
-    'DEFAULT_BASIC_REALM',
-    'DEFAULT_CONNECTIONS',
     'DEFAULT_DPOP_ALGS',
-    'DEFAULT_PAR_BASIC_REALM',
     'DEFAULT_TIMEOUT_MS',
-    'SERVER_ERROR_BODY',
-    'TOKEN_APP_ACTIONS',
     'authleteOptionsFromEnv',
     'createAuthleteClient',
-    'createAuthorizationServer',
     'createGuard',
-    'decide',
-    'extractCredentials',
-    'extractDpopProof',
-    'extractIntrospectionRequest',
     'fromFetchRequest',
-    'fromNodeRequest',
     'isAuthleteGuardError',
-    'readClientCredentials',
-    'resolvePublicUrl',
     'validateRouteOptions',
   ])
+})
+
+it('/node: the undici-pool client, the guard and the authorization server on it, fromNodeRequest', () => {
+  expect(Object.keys(node).sort()).toEqual(['DEFAULT_CONNECTIONS', 'createAuthleteClient', 'createAuthorizationServer', 'createGuard', 'fromNodeRequest'])
+})
+
+it('/authorization-server: the token, PAR and UserInfo endpoints', () => {
+  expect(Object.keys(authorizationServer).sort()).toEqual([
+    'DEFAULT_BASIC_REALM',
+    'DEFAULT_PAR_BASIC_REALM',
+    'SERVER_ERROR_BODY',
+    'TOKEN_APP_ACTIONS',
+    'createAuthorizationServer',
+    'readClientCredentials',
+  ])
+})
+
+it('/unstable: the stages, with no compatibility promise', () => {
+  expect(Object.keys(unstable).sort()).toEqual(['decide', 'extractCredentials', 'extractDpopProof', 'extractIntrospectionRequest', 'resolvePublicUrl'])
 })

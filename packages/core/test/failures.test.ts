@@ -2,7 +2,8 @@
 // distinct cause reaches console.warn once a minute; guard.ready() fails fast with the precise
 // cause; messages name Authlete's URL path or origin, never a credential.
 import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest'
-import { createAuthorizationServer, createGuard, type AuthleteClient, type AuthleteOptions } from '../src'
+import { createGuard, type AuthleteClient, type AuthleteOptions } from '../src'
+import { createAuthorizationServer } from '../src/authorization-server'
 import { startEmulator } from '@authlete-guard/emulator'
 import { unreachableUrl } from '../../../test/support/unreachable'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createGuard, type GuardErrorEvent } from '../src'
+import { createGuard as createNodeGuard } from '../src/node'
 import { useAuthleteStub } from './support/authlete-stub'
 import { unreachableUrl } from '../../../test/support/unreachable'
 
@@ -186,6 +187,11 @@ describe('reference §3: every Authlete action', () => {
   })
 })
 
+// Both transports: the root entry's fetch and the undici pool of `@authlete-guard/core/node`.
+describe.each([
+  ['fetch transport (root entry)', createGuard],
+  ['undici pool (/node)', createNodeGuard as typeof createGuard],
+])('%s', (_transport, createGuard) => {
 describe('fail closed: every infrastructure fault is a 500 and never allows', () => {
   const faults: Array<[string, () => Promise<{ baseUrl?: string; timeoutMs?: number }>, string]> = [
     ['connection refused', async () => ({ baseUrl: await unreachableUrl() }), 'ERR_AUTHLETE_UNREACHABLE'],
@@ -200,6 +206,8 @@ describe('fail closed: every infrastructure fault is a 500 and never allows', ()
     ['unknown action', async () => (stub.reply({ json: { ...OK, action: 'ALLOW_EVERYTHING' } }), {}), 'ERR_AUTHLETE_UNKNOWN_ACTION'],
     ['OK contradicted by usable: false', async () => (stub.reply({ json: { ...OK, usable: false } }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],
     ['INTERNAL_SERVER_ERROR action', async () => (stub.reply({ json: { action: 'INTERNAL_SERVER_ERROR', responseContent: 'Bearer error="server_error"' } }), {}), 'ERR_AUTHLETE_REPORTED_ERROR'],
+    ['a reply over 1 MiB', async () => (stub.reply({ text: `{"action":"OK","pad":"${'x'.repeat(1024 * 1024)}"}` }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],
+    ['a 3xx redirect is not followed', async () => (stub.reply({ status: 307, text: '' }), {}), 'ERR_AUTHLETE_HTTP_STATUS'],
   ]
   it.each(faults)('%s', async (_name, arrange, code) => {
     const events: GuardErrorEvent[] = []
@@ -245,6 +253,7 @@ describe('HTTP client', () => {
     expect(d.allowed === false && d.status).toBe(500)
   })
 })
+})
 
 describe('configuration errors throw at createGuard with a code', () => {
   const cases: Array<[string, unknown, RegExp]> = [
@@ -271,5 +280,32 @@ describe('configuration errors throw at createGuard with a code', () => {
     expect(error?.name).toBe('AuthleteGuardError')
     expect(error?.message).toMatch(message)
     expect(error?.message).not.toContain('"t"')
+  })
+})
+
+describe('authlete.fetch: the transport a user injects', () => {
+  it.each([
+    ['root entry', createGuard],
+    ['/node (fetch given: used instead of the pool)', createNodeGuard as typeof createGuard],
+  ])('%s: every call goes through it, with the deadline signal and no redirect following', async (_name, create) => {
+    const seen: Array<{ url: string; init: RequestInit | undefined }> = []
+    const fetchSpy: typeof fetch = (input, init) => {
+      seen.push({ url: String(input), init })
+      return fetch(input, init)
+    }
+    const g = create({ authlete: { ...v3(), fetch: fetchSpy } })
+    await g.check(bearerRequest())
+    expect(seen.map((s) => s.url)).toEqual([`${stub.url}/api/715948317/auth/introspection`])
+    expect(seen[0]!.init).toMatchObject({ method: 'POST', redirect: 'manual' })
+    expect(seen[0]!.init!.signal).toBeInstanceOf(AbortSignal)
+    expect(stub.calls).toHaveLength(1)
+    await g.close()
+  })
+  it('a fetch that throws fails closed (500, ERR_AUTHLETE_UNREACHABLE)', async () => {
+    const codes: string[] = []
+    const g = createGuard({ authlete: { ...v3(), fetch: async () => { throw new TypeError('fetch failed') } }, onError: (e) => codes.push(e.error.code) })
+    const d = await g.check(bearerRequest())
+    expect(d.allowed === false && d.status).toBe(500)
+    expect(codes).toEqual(['ERR_AUTHLETE_UNREACHABLE'])
   })
 })

@@ -1,7 +1,8 @@
 // Issue: a typo or an unsafe value in the options must throw at start-up (ERR_INVALID_CONFIG),
 // never silently drop the check it meant or fail later as an opaque network error.
 import { describe, expect, it } from 'vitest'
-import { createAuthorizationServer, createGuard, validateRouteOptions, type GuardOptions, type RouteOptions } from '../src'
+import { createGuard, validateRouteOptions, type GuardOptions, type RouteOptions } from '../src'
+import { createAuthorizationServer } from '../src/authorization-server'
 import { useAuthleteStub } from './support/authlete-stub'
 
 const stub = useAuthleteStub()
@@ -51,7 +52,7 @@ describe('unknown option keys throw ERR_INVALID_CONFIG naming the key and the ne
   it('valid options of every kind are accepted', async () => {
     const route: RouteOptions = { scopes: ['a'], subject: 's', resources: ['https://r'], acrValues: ['x'], maxAge: 1, dpopNonceRequired: true }
     expect(validateRouteOptions(route)).toBe(route)
-    const guard = createGuard({ authlete: v3({ connections: 4 }), publicUrl: 'https://a.example', trustProxy: 1, realm: 'api', dpopAlgs: ['ES256'], onError: () => {} })
+    const guard = createGuard({ authlete: v3({ fetch: globalThis.fetch }), publicUrl: 'https://a.example', trustProxy: 1, realm: 'api', dpopAlgs: ['ES256'], onError: () => {} })
     await guard.close()
     const as = createAuthorizationServer({ authlete: v3(), publicUrl: 'https://a.example', realm: 'as', dpopAlgs: ['EdDSA'], dpopNonceRequired: true, getClaims: () => ({}), onError: () => {} })
     await as.close()
@@ -85,6 +86,14 @@ describe('unsafe values throw ERR_INVALID_CONFIG at start-up', () => {
 
   it('the same dpopAlgs rule holds for the authorization server', () => {
     expect(thrown(() => createAuthorizationServer({ authlete: v3(), dpopAlgs: ['none'] })).code).toBe('ERR_INVALID_CONFIG')
+  })
+
+  it('connections and dispatcher are options of the Node client: the root entry says where they belong', () => {
+    for (const key of ['connections', 'dispatcher']) {
+      const error = thrown(() => createGuard({ authlete: v3({ [key]: 4 }) }))
+      expect(error.code).toBe('ERR_INVALID_CONFIG')
+      expect(error.message).toBe(`authlete.${key} is an option of the Node client: create the guard with createGuard from @authlete-guard/core/node (the Express, Fastify and Koa adapters do).`)
+    }
   })
 
   it('a serviceId without an access token names the V3 options, not apiSecret', () => {

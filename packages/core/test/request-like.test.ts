@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { fromFetchRequest, fromNodeRequest } from '../src'
+import { fromFetchRequest } from '../src'
+import { fromNodeRequest } from '../src/node'
 import type { RequestLike } from '../src'
 
 const dir = mkdtempSync(join(tmpdir(), 'authlete-guard-mtls-'))

@@ -2,7 +2,8 @@
 // requests with hostile header values and paths must each resolve to a well-formed decision, and
 // none that a framework could route elsewhere (dot segments) is ever allowed.
 import { describe, expect, it } from 'vitest'
-import { createGuard, resolvePublicUrl, type RequestLike } from '../src'
+import { createGuard, type RequestLike } from '../src'
+import { resolvePublicUrl } from '../src/unstable'
 import { hasDotSegment, requestPath } from '../src/public-url'
 import { useAuthleteStub } from './support/authlete-stub'
 

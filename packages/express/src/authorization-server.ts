@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { AuthleteGuardError } from '@authlete-guard/core'
-import type { AuthorizationServer, EndpointResponse, TokenActionRequired, UserInfoCallOptions } from '@authlete-guard/core'
+import type { AuthorizationServer, EndpointResponse, TokenActionRequired, UserInfoCallOptions } from '@authlete-guard/core/authorization-server'
 import { toRequestLike } from './index'
 
 /**

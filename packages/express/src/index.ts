@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { AuthleteGuardError, fromNodeRequest, validateRouteOptions } from '@authlete-guard/core'
+import { AuthleteGuardError, validateRouteOptions } from '@authlete-guard/core'
+import { fromNodeRequest } from '@authlete-guard/core/node'
 import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
 import { sendEndpointResponse } from './authorization-server'
 
@@ -97,12 +98,15 @@ export function protect(guard: Guard, route?: RouteOptions): RequestHandler {
   }
 }
 
-export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
+// The same set from every adapter; on Node, createGuard keeps an undici keep-alive pool to Authlete.
+export { createGuard } from '@authlete-guard/core/node'
+export { authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
 export type {
   AccessTokenInfo,
   AuthleteGuardErrorCode,
   AuthleteOptions,
   Decision,
+  DenyDecision,
   Guard,
   GuardErrorEvent,
   GuardOptions,
@@ -111,5 +115,5 @@ export type {
 } from '@authlete-guard/core'
 export { tokenEndpoint, parEndpoint, userinfoEndpoint, sendEndpointResponse, DEFAULT_FORM_BODY_LIMIT } from './authorization-server'
 export type { FormEndpointOptions, TokenEndpointOptions } from './authorization-server'
-export { createAuthorizationServer } from '@authlete-guard/core'
-export type { AuthorizationServer, AuthorizationServerOptions, GetClaims, GetUserInfoSub, TokenActionRequired, TokenResult, UserInfoCallOptions } from '@authlete-guard/core'
+export { createAuthorizationServer } from '@authlete-guard/core/node'
+export type { AuthorizationServer, AuthorizationServerOptions, GetClaims, GetUserInfoSub, TokenActionRequired, TokenResult, UserInfoCallOptions } from '@authlete-guard/core/authorization-server'

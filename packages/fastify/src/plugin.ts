@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AuthleteGuardError, fromNodeRequest, validateRouteOptions } from '@authlete-guard/core'
+import { AuthleteGuardError, validateRouteOptions } from '@authlete-guard/core'
+import { fromNodeRequest } from '@authlete-guard/core/node'
 import type { AccessTokenInfo, Guard, RouteOptions } from '@authlete-guard/core'
 
 /** Options of the `authleteGuard` plugin. */

@@ -1,5 +1,6 @@
 import type { Context, DefaultState, Middleware } from 'koa'
-import { AuthleteGuardError, fromNodeRequest, validateRouteOptions } from '@authlete-guard/core'
+import { AuthleteGuardError, validateRouteOptions } from '@authlete-guard/core'
+import { fromNodeRequest } from '@authlete-guard/core/node'
 import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
 
 /**
@@ -60,12 +61,15 @@ export function protect<StateT = DefaultState>(guard: Guard, route?: RouteOption
   }
 }
 
-export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
+// The same set from every adapter; on Node, createGuard keeps an undici keep-alive pool to Authlete.
+export { createGuard } from '@authlete-guard/core/node'
+export { authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
 export type {
   AccessTokenInfo,
   AuthleteGuardErrorCode,
   AuthleteOptions,
   Decision,
+  DenyDecision,
   Guard,
   GuardErrorEvent,
   GuardOptions,

@@ -1,5 +1,6 @@
 export { withAuth } from './with-auth'
 export type { AuthContext, AuthRouteHandler, RouteHandler, RouteHandlerContext } from './with-auth'
+// The same set from every adapter; here createGuard reaches Authlete with fetch (Node and Edge runtimes alike).
 export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
 export type {
   AccessTokenInfo,

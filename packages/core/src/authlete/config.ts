@@ -8,13 +8,6 @@ import type { AuthleteOptions } from '../types'
  * createGuard({ authlete: { ...authlete, timeoutMs: DEFAULT_TIMEOUT_MS / 2 } })
  */
 export const DEFAULT_TIMEOUT_MS = 5000
-/**
- * Default number of keep-alive connections to one Authlete origin.
- *
- * @example
- * createGuard({ authlete: { ...authlete, connections: DEFAULT_CONNECTIONS * 2 } })
- */
-export const DEFAULT_CONNECTIONS = 16
 
 /** Validated, ready-to-use connection settings. Holds the credentials: never log it. */
 export interface AuthleteConfig {
@@ -23,7 +16,6 @@ export interface AuthleteConfig {
   apiVersion: 'V2' | 'V3'
   authorization: string
   timeoutMs: number
-  connections: number
   /** `'/auth/introspection'` -> `/api/auth/introspection` (v2) or `/api/{serviceId}/auth/introspection` (v3). */
   apiPath(path: string): string
 }
@@ -35,7 +27,9 @@ export interface AuthleteConfig {
 export const MAX_TIMEOUT_MS = 2_147_483_647
 
 /** The keys of `AuthleteOptions`. */
-const AUTHLETE_OPTION_KEYS = ['baseUrl', 'apiVersion', 'serviceId', 'accessToken', 'apiKey', 'apiSecret', 'timeoutMs', 'connections', 'dispatcher']
+const AUTHLETE_OPTION_KEYS = ['baseUrl', 'apiVersion', 'serviceId', 'accessToken', 'apiKey', 'apiSecret', 'timeoutMs', 'fetch']
+/** Options of the Node client only (`@authlete-guard/core/node`). */
+const NODE_ONLY_KEYS = ['connections', 'dispatcher']
 
 // Visible ASCII only: a credential goes into an HTTP header, where CR/LF or other controls would
 // fail every call later as an opaque network error (and a space would split a Bearer token).
@@ -50,9 +44,12 @@ function base64Ascii(value: string): string {
 }
 
 /** Check the `authlete` options and derive the API version, paths and `Authorization` header. */
-export function resolveAuthleteConfig(options: AuthleteOptions): AuthleteConfig {
+export function resolveAuthleteConfig(options: AuthleteOptions, extraKeys: readonly string[] = []): AuthleteConfig {
   if (!options || typeof options !== 'object') invalid('authlete options are required: { baseUrl, serviceId, accessToken } (v3) or { baseUrl, apiKey, apiSecret } (v2).')
-  rejectUnknownKeys(options, AUTHLETE_OPTION_KEYS, 'authlete')
+  const nodeOnly = Object.keys(options).find((key) => NODE_ONLY_KEYS.includes(key) && !extraKeys.includes(key))
+  if (nodeOnly) invalid(`authlete.${nodeOnly} is an option of the Node client: create the guard with createGuard from @authlete-guard/core/node (the Express, Fastify and Koa adapters do).`)
+  rejectUnknownKeys(options, [...AUTHLETE_OPTION_KEYS, ...extraKeys], 'authlete')
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') invalid('authlete.fetch must be a fetch function.')
   let url: URL
   try {
     url = new URL(options.baseUrl)
@@ -90,8 +87,6 @@ export function resolveAuthleteConfig(options: AuthleteOptions): AuthleteConfig 
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
     invalid(`authlete.timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMEOUT_MS}.`)
   }
-  const connections = options.connections ?? DEFAULT_CONNECTIONS
-  if (!Number.isInteger(connections) || connections < 1) invalid('authlete.connections must be a positive integer.')
 
   const basePath = url.pathname.replace(/\/+$/, '')
   return {
@@ -100,7 +95,6 @@ export function resolveAuthleteConfig(options: AuthleteOptions): AuthleteConfig 
     apiVersion: version,
     authorization,
     timeoutMs,
-    connections,
     apiPath: (path) => `${basePath}${prefix}${path.startsWith('/') ? path : `/${path}`}`,
   }
 }

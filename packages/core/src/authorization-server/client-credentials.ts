@@ -22,6 +22,8 @@ function formDecode(value: string): string | undefined {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 /**
  * Read client credentials from `Authorization: Basic` as RFC 6749 §2.3.1 defines them: the
  * client id and secret are form-urlencoded, then joined with `:` and base64-encoded (RFC 7617),
@@ -44,10 +46,15 @@ export function readClientCredentials(request: RequestLike): ClientCredentials {
   if (!match) return malformed
   const encoded = match[1]!
   const padded = encoded.padEnd(Math.ceil(encoded.length / 4) * 4, '=')
-  const decodedBytes = Buffer.from(padded, 'base64')
-  // Buffer's decoder skips invalid input silently: insist on a faithful round trip.
-  if (decodedBytes.toString('base64') !== padded) return malformed
-  const decoded = decodedBytes.toString('utf8')
+  let decoded: string
+  try {
+    const binary = atob(padded)
+    // Insist on a faithful round trip (no stray bits in the last character), then strict UTF-8.
+    if (btoa(binary) !== padded) return malformed
+    decoded = UTF8.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
+  } catch {
+    return malformed
+  }
   const colon = decoded.indexOf(':')
   if (colon === -1) return malformed
   const clientId = formDecode(decoded.slice(0, colon))

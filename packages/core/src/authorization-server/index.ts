@@ -7,6 +7,32 @@ import { handleToken } from './token'
 import type { AuthorizationServer, AuthorizationServerOptions } from './types'
 import { handleUserInfo } from './userinfo'
 
+export { readClientCredentials } from './client-credentials'
+export type { ClientCredentials } from './client-credentials'
+export { DEFAULT_BASIC_REALM, TOKEN_APP_ACTIONS } from './token'
+export { DEFAULT_PAR_BASIC_REALM } from './par'
+export { SERVER_ERROR_BODY } from './response'
+export type {
+  AuthorizationServer,
+  AuthorizationServerOptions,
+  EndpointResponse,
+  FinishedResponse,
+  GetClaims,
+  GetUserInfoSub,
+  PushedAuthorizationAction,
+  PushedAuthorizationResponse,
+  PushedAuthorizationResult,
+  TokenActionRequired,
+  TokenAppAction,
+  TokenResponse,
+  TokenResponseAction,
+  TokenResult,
+  UserInfoAction,
+  UserInfoCallOptions,
+  UserInfoContext,
+  UserInfoResult,
+} from './types'
+
 /**
  * Create the authorization-server side: the token, PAR and UserInfo endpoints with DPoP
  * (RFC 9449 §5, §7) handled the way the guard handles it on resource servers. Each method takes
@@ -23,6 +49,7 @@ import { handleUserInfo } from './userinfo'
  *   `/auth/userinfo/issue`; errors are `WWW-Authenticate` challenges as on a protected resource.
  *
  * @example
+ * import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
  * const as = createAuthorizationServer({
  *   authlete: authleteOptionsFromEnv(),
  *   publicUrl: 'https://as.example.com',

@@ -4,7 +4,8 @@
  * and the answer the client must get.
  */
 import { describe, expect, it } from 'vitest'
-import { createAuthorizationServer, type RequestLike } from '../../src'
+import { type RequestLike } from '../../src'
+import { createAuthorizationServer } from '../../src/authorization-server'
 import { useAuthleteStub } from '../support/authlete-stub'
 import { seedTokenRequest as seed } from '../vectors'
 import { lower, SERVICE_ID, SERVICE_TOKEN } from './support'

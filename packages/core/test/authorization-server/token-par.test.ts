@@ -1,12 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import {
-  createAuthorizationServer,
-  readClientCredentials,
-  SERVER_ERROR_BODY,
-  TOKEN_APP_ACTIONS,
-  type AuthorizationServerOptions,
-  type GuardErrorEvent,
-} from '../../src'
+import { type GuardErrorEvent } from '../../src'
+import { createAuthorizationServer, readClientCredentials, SERVER_ERROR_BODY, TOKEN_APP_ACTIONS, type AuthorizationServerOptions } from '../../src/authorization-server'
 import { useAuthleteStub } from '../support/authlete-stub'
 import { unreachableUrl } from '../../../../test/support/unreachable'
 import { basic, JWT, lower, post, SERVICE_ID, SERVICE_TOKEN } from './support'

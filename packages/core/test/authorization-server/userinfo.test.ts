@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createAuthorizationServer, type AuthorizationServerOptions, type GuardErrorEvent, type RequestLike } from '../../src'
+import { type GuardErrorEvent, type RequestLike } from '../../src'
+import { createAuthorizationServer, type AuthorizationServerOptions } from '../../src/authorization-server'
 import { useAuthleteStub } from '../support/authlete-stub'
 import { unreachableUrl } from '../../../../test/support/unreachable'
 import { JWT, lower, SERVICE_ID, SERVICE_TOKEN } from './support'

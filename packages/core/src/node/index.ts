@@ -1,0 +1,92 @@
+/**
+ * `@authlete-guard/core/node`: the Node.js side of the core. The same guard and authorization
+ * server as the root entry, whose Authlete client keeps an undici keep-alive pool per Authlete
+ * origin (the root entry's client uses `fetch`), and `fromNodeRequest` for `IncomingMessage`.
+ * The Express, Fastify and Koa adapters are built on it.
+ */
+import type { Dispatcher } from 'undici'
+import { clientOnTransport } from '../authlete/client'
+import { resolveAuthleteConfig } from '../authlete/config'
+import { createFetchTransport } from '../authlete/fetch-transport'
+import { createAuthorizationServer as createWebAuthorizationServer } from '../authorization-server'
+import type { AuthorizationServer, AuthorizationServerOptions } from '../authorization-server/types'
+import { createGuard as createWebGuard } from '../guard'
+import { invalid } from '../options'
+import type { AuthleteClient, AuthleteOptions, Guard, GuardOptions } from '../types'
+import { createUndiciTransport } from './undici-transport'
+
+export { fromNodeRequest } from './request'
+
+/**
+ * Default number of keep-alive connections to one Authlete origin.
+ *
+ * @example
+ * createGuard({ authlete: { ...authlete, connections: DEFAULT_CONNECTIONS * 2 } })
+ */
+export const DEFAULT_CONNECTIONS = 16
+
+/** Authlete connection options on Node: those of the root entry, plus the pool's. */
+export interface NodeAuthleteOptions extends AuthleteOptions {
+  /** Keep-alive connections kept per Authlete origin. Default `DEFAULT_CONNECTIONS`. */
+  connections?: number | undefined
+  /** An undici dispatcher to use instead of the client's own keep-alive pool (proxies, tests). */
+  dispatcher?: Dispatcher | undefined
+}
+
+/** `createGuard` options on Node: `authlete` may carry the pool's options. */
+export type NodeGuardOptions = Omit<GuardOptions, 'authlete'> & { authlete: NodeAuthleteOptions | AuthleteClient }
+
+/** `createAuthorizationServer` options on Node: `authlete` may carry the pool's options. */
+export type NodeAuthorizationServerOptions = Omit<AuthorizationServerOptions, 'authlete'> & { authlete: NodeAuthleteOptions | AuthleteClient }
+
+const isClient = (value: unknown): value is AuthleteClient =>
+  typeof value === 'object' && value !== null && typeof (value as AuthleteClient).call === 'function'
+
+/**
+ * An Authlete API client over an undici keep-alive pool (`connections` per origin, or your
+ * `dispatcher`); with `fetch` given, over that `fetch` instead. Same calls, errors and deadline as
+ * the root entry's `createAuthleteClient`.
+ *
+ * @example
+ * import { createAuthleteClient } from '@authlete-guard/core/node'
+ * const authlete = createAuthleteClient({ ...authleteOptionsFromEnv(), connections: 64 })
+ * const guard = createGuard({ authlete }) // share one pool between a guard and an authorization server
+ */
+export function createAuthleteClient(options: NodeAuthleteOptions): AuthleteClient {
+  const config = resolveAuthleteConfig(options, ['connections', 'dispatcher'])
+  const connections = options.connections ?? DEFAULT_CONNECTIONS
+  if (!Number.isInteger(connections) || connections < 1) invalid('authlete.connections must be a positive integer.')
+  if (options.fetch !== undefined) {
+    if (options.dispatcher !== undefined) invalid('authlete.fetch and authlete.dispatcher exclude each other: give one.')
+    return clientOnTransport(config, createFetchTransport(options.fetch))
+  }
+  return clientOnTransport(config, createUndiciTransport(config.origin, { timeoutMs: config.timeoutMs, connections, dispatcher: options.dispatcher }))
+}
+
+function nodeClient<T extends { authlete: NodeAuthleteOptions | AuthleteClient }>(options: T): T {
+  if (!options || typeof options !== 'object' || options.authlete === undefined || options.authlete === null || isClient(options.authlete)) return options
+  return { ...options, authlete: createAuthleteClient(options.authlete) }
+}
+
+/**
+ * `createGuard` of the root entry, with an Authlete client on an undici keep-alive pool.
+ *
+ * @example
+ * import { createGuard } from '@authlete-guard/core/node'
+ * const guard = createGuard({ authlete: { ...authleteOptionsFromEnv(), connections: 32 } })
+ */
+export function createGuard(options: NodeGuardOptions): Guard {
+  return createWebGuard(nodeClient(options) as GuardOptions)
+}
+
+/**
+ * `createAuthorizationServer` of `@authlete-guard/core/authorization-server`, with an Authlete
+ * client on an undici keep-alive pool.
+ *
+ * @example
+ * import { createAuthorizationServer } from '@authlete-guard/core/node'
+ * const as = createAuthorizationServer({ authlete: authleteOptionsFromEnv(), publicUrl: 'https://as.example.com' })
+ */
+export function createAuthorizationServer(options: NodeAuthorizationServerOptions): AuthorizationServer {
+  return createWebAuthorizationServer(nodeClient(options) as AuthorizationServerOptions)
+}

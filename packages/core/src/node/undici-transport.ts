@@ -1,0 +1,61 @@
+import { Pool, type Dispatcher } from 'undici'
+import { MAX_RESPONSE_BYTES, tooLargeError, transportError, type AuthleteTransport } from '../authlete/transport'
+import { isAuthleteGuardError } from '../errors'
+
+async function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy()
+      throw tooLargeError()
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * The Node transport: an undici keep-alive pool per Authlete origin (or the dispatcher given),
+ * reused by every call, so a busy API keeps warm connections instead of opening one per request.
+ * One deadline per call, connection to last byte.
+ */
+export function createUndiciTransport(origin: string, options: { timeoutMs: number; connections: number; dispatcher?: Dispatcher | undefined }): AuthleteTransport {
+  const ownPool = options.dispatcher === undefined
+  const dispatcher: Dispatcher =
+    options.dispatcher ??
+    new Pool(origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      connectTimeout: options.timeoutMs,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    })
+  return {
+    async send(request) {
+      const controller = new AbortController()
+      const timer = setTimeout(() => controller.abort(), request.timeoutMs)
+      try {
+        const response = await dispatcher.request({
+          origin,
+          method: 'POST',
+          path: request.url.slice(origin.length),
+          headers: request.headers,
+          body: request.body,
+          signal: controller.signal,
+        })
+        return { status: response.statusCode, text: await readBody(response.body) }
+      } catch (error) {
+        if (isAuthleteGuardError(error)) throw error
+        throw transportError(request, error, controller.signal.aborted)
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    async close() {
+      if (ownPool) await dispatcher.close()
+    },
+  }
+}
