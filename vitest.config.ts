@@ -16,6 +16,7 @@ const alias = Object.entries({
   koa: 'koa/src/index.ts',
   fastify: 'fastify/src/index.ts',
   next: 'next/src/index.ts',
+  hono: 'hono/src/index.ts',
 }).map(([name, path]) => ({ find: new RegExp(`^@authlete-guard/${name}$`), replacement: src(path) }))
 
 const project = (name: string, include: string[]) => ({
@@ -31,7 +32,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 120_000,
     projects: [
-      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next'].map((name) =>
+      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono'].map((name) =>
         project(name, [`packages/${name}/test/**/*.test.ts`]),
       ),
       project('cross-package', ['test/**/*.test.ts']),

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next'] as const
+const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono'] as const
 const dir = (name: string) => join(root, 'packages', name)
 const manifest = (name: string) => JSON.parse(readFileSync(join(dir(name), 'package.json'), 'utf8'))
 
@@ -72,6 +72,10 @@ describe('installed from the packed tarballs into a scratch project', () => {
       import { protect as koaProtect } from '@authlete-guard/koa'
       import authleteGuard from '@authlete-guard/fastify'
       import { withAuth } from '@authlete-guard/next'
+      import { protect as honoProtect } from '@authlete-guard/hono'
+      import { createGuard as createNodeGuard, fromNodeRequest } from '@authlete-guard/core/node'
+      import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
+      import { decide } from '@authlete-guard/core/unstable'
       const emu = await startEmulator()
       const guard = createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken } })
       const key = await createDpopKeyPair('ES256')
@@ -80,10 +84,10 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const dpop = await createDpopProof(key, { htm: 'GET', htu, accessToken })
       const d = await guard.check({ method: 'GET', url: '/x', headers: { host: 'api.example.com', authorization: 'DPoP ' + accessToken, dpop } }, { scopes: ['read'] })
       await guard.close(); await emu.close()
-      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth] }))
+      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth, typeof honoProtect, typeof createNodeGuard, typeof fromNodeRequest, typeof createAuthorizationServer, typeof decide] }))
     `)
     const { stdout } = await run(process.execPath, ['esm.mjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(6).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(11).fill('function') })
   }, 60_000)
 
   it('CJS consumers require every package', async () => {
@@ -94,12 +98,15 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const koa = require('@authlete-guard/koa')
       const fastify = require('@authlete-guard/fastify')
       const next = require('@authlete-guard/next')
+      const hono = require('@authlete-guard/hono')
+      const node = require('@authlete-guard/core/node')
+      const as = require('@authlete-guard/core/authorization-server')
       let code
       try { core.createGuard({ authlete: { baseUrl: 'nope' } }) } catch (e) { code = e.code }
-      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth] }))
+      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth, typeof hono.protect, typeof node.createGuard, typeof as.createAuthorizationServer] }))
     `)
     const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(6).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(9).fill('function') })
   }, 60_000)
 
   it('the emulator CLI is installed as a bin', async () => {

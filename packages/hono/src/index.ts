@@ -1,0 +1,101 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { AuthleteGuardError, fromFetchRequest, validateRouteOptions } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
+
+/**
+ * The Hono environment `protect()` gives the handlers after it: `c.get('auth')` is the introspected
+ * token, typed.
+ *
+ * @example
+ * const app = new Hono<AuthEnv>()
+ * app.get('/api/me', protect(guard), (c) => c.json({ sub: c.get('auth').subject }))
+ */
+export type AuthEnv = { Variables: { auth: AccessTokenInfo } }
+
+/**
+ * The guard's view of a Hono request: the fetch `Request` as the runtime handed it over. `htu`
+ * comes from the guard's `publicUrl` / `trustProxy` and the `Host` header, as with every fetch
+ * request; Hono has no peer address of its own, so a `trustProxy` predicate is asked about `''`.
+ *
+ * @example
+ * const decision = await guard.check(toRequestLike(c), { scopes: ['read'] })
+ */
+export function toRequestLike(c: Context): RequestLike {
+  return fromFetchRequest(c.req.raw)
+}
+
+/** Adds `headers` to `response`, copying it first when its headers are immutable (a `fetch` result). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const entries = Object.entries(headers)
+  if (entries.length === 0) return response
+  try {
+    for (const [name, value] of entries) response.headers.set(name, value)
+    return response
+  } catch {
+    const copy = new Response(response.body, response)
+    for (const [name, value] of entries) copy.headers.set(name, value)
+    return copy
+  }
+}
+
+/**
+ * Hono middleware that lets a request through only with an access token Authlete accepts for
+ * `route` (Bearer or DPoP). Allowed: `c.get('auth')` is the token and the decision's headers
+ * (`DPoP-Nonce`) are on the response. Denied: the guard's status, headers (`WWW-Authenticate`,
+ * `DPoP-Nonce`, no-store) and JSON body, and the handler never runs. Runs wherever Hono does:
+ * Cloudflare Workers, Deno, Bun, Node, the Next.js edge.
+ *
+ * @example
+ * import { Hono } from 'hono'
+ * import { authleteOptionsFromEnv, createGuard, protect, type AuthEnv } from '@authlete-guard/hono'
+ *
+ * const guard = createGuard({ authlete: authleteOptionsFromEnv() })
+ * const app = new Hono<AuthEnv>()
+ * app.get('/api/me', protect(guard, { scopes: ['profile'] }), (c) => c.json({ sub: c.get('auth').subject }))
+ */
+export function protect(guard: Guard | (() => Guard), route?: RouteOptions): MiddlewareHandler<AuthEnv> {
+  if (!guard || (typeof guard !== 'function' && typeof guard.check !== 'function')) {
+    throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/hono: protect(guard) needs a guard from createGuard() (or a function returning one)')
+  }
+  validateRouteOptions(route) // a typo in the options fails at start-up, not on the first request
+  // A factory is called on the first request: on Workers the environment (and so the
+  // credentials) exists only inside a request.
+  let resolved = typeof guard === 'function' ? undefined : guard
+  return async function authleteGuard(c, next) {
+    resolved ??= (guard as () => Guard)()
+    const decision = await resolved.check(toRequestLike(c), route)
+    if (!decision.allowed) return new Response(decision.body, { status: decision.status, headers: decision.headers })
+    c.set('auth', decision.auth)
+    await next()
+    c.res = withHeaders(c.res, decision.headers)
+    return undefined
+  }
+}
+
+/**
+ * The token of a request that went through `protect()`; throws `ERR_INVALID_CONFIG` (a 500 from
+ * Hono's error handling) on a route without it, instead of handing out `undefined`.
+ *
+ * @example
+ * app.get('/api/me', protect(guard), (c) => c.json({ sub: getAuth(c).subject }))
+ */
+export function getAuth(c: Context): AccessTokenInfo {
+  const auth = c.get('auth') as AccessTokenInfo | undefined
+  if (auth) return auth
+  throw new AuthleteGuardError('ERR_INVALID_CONFIG', `@authlete-guard/hono: c.get('auth') is not set on ${c.req.method} ${c.req.path}: add protect() to the route`)
+}
+
+// The same set from every adapter; here createGuard reaches Authlete with fetch (any runtime).
+export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
+export type {
+  AccessTokenInfo,
+  AuthleteGuardErrorCode,
+  AuthleteOptions,
+  Decision,
+  DenyDecision,
+  Guard,
+  GuardErrorEvent,
+  GuardOptions,
+  RouteOptions,
+  TrustProxy,
+} from '@authlete-guard/core'
