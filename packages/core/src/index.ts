@@ -10,6 +10,7 @@ export { createAuthleteClient } from './authlete/client'
 export { AuthleteGuardError, isAuthleteGuardError } from './errors'
 export type { AuthleteGuardErrorCode } from './errors'
 export { fromFetchRequest } from './request-like'
+export { denialResponse, withDecisionHeaders } from './fetch-response'
 export type {
   AccessTokenInfo,
   AllowDecision,

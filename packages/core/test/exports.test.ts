@@ -13,9 +13,11 @@ it('the root entry exports what apps use, and nothing Node-only', () => {
     'authleteOptionsFromEnv',
     'createAuthleteClient',
     'createGuard',
+    'denialResponse',
     'fromFetchRequest',
     'isAuthleteGuardError',
     'validateRouteOptions',
+    'withDecisionHeaders',
   ])
 })
 

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { AuthleteGuardError, fromFetchRequest, validateRouteOptions } from '@authlete-guard/core'
+import { AuthleteGuardError, denialResponse, fromFetchRequest, validateRouteOptions, withDecisionHeaders } from '@authlete-guard/core'
 import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
 
 /**
@@ -22,20 +22,6 @@ export type AuthEnv = { Variables: { auth: AccessTokenInfo } }
  */
 export function toRequestLike(c: Context): RequestLike {
   return fromFetchRequest(c.req.raw)
-}
-
-/** Adds `headers` to `response`, copying it first when its headers are immutable (a `fetch` result). */
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  const entries = Object.entries(headers)
-  if (entries.length === 0) return response
-  try {
-    for (const [name, value] of entries) response.headers.set(name, value)
-    return response
-  } catch {
-    const copy = new Response(response.body, response)
-    for (const [name, value] of entries) copy.headers.set(name, value)
-    return copy
-  }
 }
 
 /**
@@ -64,10 +50,10 @@ export function protect(guard: Guard | (() => Guard), route?: RouteOptions): Mid
   return async function authleteGuard(c, next) {
     resolved ??= (guard as () => Guard)()
     const decision = await resolved.check(toRequestLike(c), route)
-    if (!decision.allowed) return new Response(decision.body, { status: decision.status, headers: decision.headers })
+    if (!decision.allowed) return denialResponse(decision)
     c.set('auth', decision.auth)
     await next()
-    c.res = withHeaders(c.res, decision.headers)
+    c.res = withDecisionHeaders(c.res, decision)
     return undefined
   }
 }
