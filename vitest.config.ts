@@ -17,6 +17,7 @@ const alias = Object.entries({
   fastify: 'fastify/src/index.ts',
   next: 'next/src/index.ts',
   hono: 'hono/src/index.ts',
+  nestjs: 'nestjs/src/index.ts',
 }).map(([name, path]) => ({ find: new RegExp(`^@authlete-guard/${name}$`), replacement: src(path) }))
 
 const project = (name: string, include: string[]) => ({
@@ -32,7 +33,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 120_000,
     projects: [
-      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono'].map((name) =>
+      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs'].map((name) =>
         project(name, [`packages/${name}/test/**/*.test.ts`]),
       ),
       project('cross-package', ['test/**/*.test.ts']),
