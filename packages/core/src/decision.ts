@@ -96,7 +96,7 @@ const stringArray = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined
 
 /** Map an OK introspection response to the principal the route sees. */
-export function toAccessTokenInfo(response: IntrospectionResponse, tokenType: 'DPoP' | 'Bearer'): AccessTokenInfo {
+export function toAccessTokenInfo(response: IntrospectionResponse, tokenType: 'DPoP' | 'Bearer', source: AccessTokenInfo['source'] = 'authlete'): AccessTokenInfo {
   const properties = propertiesRecords(response.properties)
   return {
     subject: orUndefined(response.subject) || undefined,
@@ -119,6 +119,7 @@ export function toAccessTokenInfo(response: IntrospectionResponse, tokenType: 'D
     authTime: typeof response.authTime === 'number' && response.authTime > 0 ? response.authTime : undefined,
     grantType: orUndefined(response.grantType),
     raw: response,
+    source,
   }
 }
 

@@ -23,6 +23,8 @@ export type AuthleteGuardErrorCode =
   | 'ERR_AUTHLETE_UNKNOWN_ACTION'
   /** A callback of the application (e.g. `getClaims`) threw. */
   | 'ERR_CALLBACK_FAILED'
+  /** The DPoP replay store failed, timed out or is full: the request was denied (fail closed). */
+  | 'ERR_STORE_UNAVAILABLE'
   /** A fault inside the SDK itself (a bug), not in Authlete's reply: please report it. */
   | 'ERR_INTERNAL'
 

@@ -6,32 +6,124 @@ import { extractIntrospectionRequest } from './extract'
 import { GUARD_OPTION_KEYS, invalid, rejectUnknownKeys, resolveAuthlete, resolveCommonOptions, validateRouteOptions } from './options'
 import { requestPath } from './public-url'
 import { createReporter } from './report'
-import type { Decision, Guard, GuardOptions, IntrospectionResponse, RequestLike, RouteOptions } from './types'
+import { createIntrospectionCache, type IntrospectionCache } from './cache/introspection-cache'
+import { unmetRequirement } from './cache/requirements'
+import { denyCredentials, toAccessTokenInfo, type ChallengeOptions } from './decision'
+import { sha256 } from './dpop/encoding'
+import { checkProof, type CheckedProof } from './dpop/verify'
+import { dpopNonceOf } from './response-headers'
+import { createMemoryReplayStore, type ReplayStore } from './replay/store'
+import type { AllowDecision, Decision, DenyDecision, Guard, GuardOptions, IntrospectionRequest, IntrospectionResponse, RequestLike, RouteOptions } from './types'
 
 export { DEFAULT_TIMEOUT_MS }
 export { DEFAULT_DPOP_ALGS, validateRouteOptions } from './options'
 
 /**
- * Create the guard: the one object adapters use. `check` runs three stages: extract (request ->
- * introspection parameters, pure), introspect (one Authlete call), decide (reply -> decision,
- * pure). Misconfiguration throws here, with code `ERR_INVALID_CONFIG`; a bad request or a failing
- * Authlete is a denial, never an exception.
+ * Default `iat` window of DPoP proofs, seconds: how old a proof may be, and how far ahead of this
+ * server's clock (RFC 9449 §11.1). Accepted proofs are remembered for the sum of both.
+ *
+ * @example
+ * createGuard({ authlete, dpopIat: { ...DEFAULT_DPOP_IAT, maxAgeSeconds: 60 } })
+ */
+export const DEFAULT_DPOP_IAT = Object.freeze({ maxAgeSeconds: 300, maxFutureSeconds: 60 })
+
+/** How long the guard waits for the replay store before it denies (fail closed). */
+const STORE_TIMEOUT_MS = 2000
+
+/** What one request proved, for a second guard on the same request (stacked `protect`). */
+interface Proven {
+  token: string
+  dpop: string | undefined
+  htm: string | undefined
+  htu: string | undefined
+  facts: IntrospectionResponse
+  nonce: string | undefined
+  source: 'authlete' | 'cache'
+}
+
+function positiveSeconds(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) invalid(`dpopIat.${name} must be a number of seconds, 0 or more.`)
+  return value
+}
+
+function resolveCache(cache: GuardOptions['cache']): IntrospectionCache | undefined {
+  if (cache === undefined || cache === false) return undefined
+  if (cache === true) return createIntrospectionCache({})
+  if (cache === null || typeof cache !== 'object') invalid('cache must be true, false or { ttlMs, maxEntries }.')
+  rejectUnknownKeys(cache, ['ttlMs', 'maxEntries'], 'cache')
+  if (cache.ttlMs !== undefined && (!Number.isInteger(cache.ttlMs) || cache.ttlMs < 1 || cache.ttlMs > 86_400_000)) invalid('cache.ttlMs must be a whole number of milliseconds from 1 to 86400000.')
+  if (cache.maxEntries !== undefined && (!Number.isInteger(cache.maxEntries) || cache.maxEntries < 1)) invalid('cache.maxEntries must be a positive whole number.')
+  return createIntrospectionCache(cache)
+}
+
+function resolveReplay(replay: GuardOptions['replay']): ReplayStore | undefined {
+  if (replay === false) return undefined
+  if (replay === undefined) return createMemoryReplayStore()
+  if (replay === null || typeof replay !== 'object' || typeof (replay as ReplayStore).remember !== 'function') invalid('replay must be a ReplayStore ({ remember(key, ttlMs) }) or false.')
+  return replay
+}
+
+/** A promise bounded in time: past `ms` it rejects, so a hanging store never hangs a request. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Create the guard: the one object adapters use. `check` runs the stages in order: extract
+ * (request -> credentials and htu, pure), verify the DPoP proof locally (WebCrypto, RFC 9449 §4.3),
+ * introspect (the cache when enabled and the proof pins the same key, else one Authlete call,
+ * shared by concurrent misses), decide (reply or cached facts -> decision), and remember the
+ * proof's `jti` (replay store) before allowing. Misconfiguration throws here, with code
+ * `ERR_INVALID_CONFIG`; a bad request or a failing Authlete or store is a denial, never an exception.
  *
  * @example
  * const guard = createGuard({
  *   authlete: { baseUrl: 'https://us.authlete.com', serviceId: '715948317', accessToken: process.env.AUTHLETE_SERVICE_ACCESSTOKEN },
  *   publicUrl: 'https://api.example.com',
+ *   cache: { ttlMs: 30_000 },
  * })
  * const decision = await guard.check({ method: 'GET', url: '/api/me', headers }, { scopes: ['profile'] })
- * if (decision.allowed) console.log(decision.auth.subject)
+ * if (decision.allowed) console.log(decision.auth.subject, decision.auth.source)
  */
 export function createGuard(options: GuardOptions): Guard {
   if (!options || typeof options !== 'object') invalid('createGuard needs an options object with at least { authlete }.')
   rejectUnknownKeys(options, GUARD_OPTION_KEYS, 'createGuard')
-  const { authlete: authleteOptions, ...rest } = options
+  const { authlete: authleteOptions, cache: cacheOption, replay: replayOption, dpopIat, now: clock, ...rest } = options
   const context = resolveCommonOptions(rest)
+  if (dpopIat !== undefined && (dpopIat === null || typeof dpopIat !== 'object')) invalid('dpopIat must be { maxAgeSeconds, maxFutureSeconds }.')
+  if (dpopIat) rejectUnknownKeys(dpopIat, ['maxAgeSeconds', 'maxFutureSeconds'], 'dpopIat')
+  const maxAgeSeconds = positiveSeconds(dpopIat?.maxAgeSeconds ?? DEFAULT_DPOP_IAT.maxAgeSeconds, 'maxAgeSeconds')
+  const maxFutureSeconds = positiveSeconds(dpopIat?.maxFutureSeconds ?? DEFAULT_DPOP_IAT.maxFutureSeconds, 'maxFutureSeconds')
+  if (clock !== undefined && typeof clock !== 'function') invalid('now must be a function returning ms since the epoch.')
+  const now = clock ?? Date.now
+  const cache = resolveCache(cacheOption)
+  const replay = resolveReplay(replayOption)
   const authlete = resolveAuthlete(authleteOptions)
   const report = createReporter(rest.onError)
+  // Keyed by the request's header bag: the same object for every guard a request passes through.
+  const proven = new WeakMap<object, Proven>()
+
+  /** The route judged against facts Authlete already gave (cache hit, coalesced miss, stacked guard). */
+  function fromFacts(facts: IntrospectionResponse, nonce: string | undefined, source: 'authlete' | 'cache', route: RouteOptions, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }): Decision {
+    const unmet = unmetRequirement(facts, route, challenge, now())
+    if (unmet) return withNonce(unmet, nonce)
+    const headers: Record<string, string> = {}
+    if (nonce) headers['DPoP-Nonce'] = nonce
+    return { allowed: true, auth: toAccessTokenInfo(facts, challenge.scheme, source), headers }
+  }
+
+  /** One Authlete call and its decision; an OK for a locally verified presentation is cached. */
+  async function introspect(body: IntrospectionRequest, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }): Promise<{ decision: Decision; response: IntrospectionResponse }> {
+    const response = await authlete.call<IntrospectionResponse>('/auth/introspection', body)
+    if (typeof response.action !== 'string') {
+      throw new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', 'Authlete\'s introspection reply has no action.', { resultCode: typeof response.resultCode === 'string' ? response.resultCode : undefined })
+    }
+    return { decision: decide(response, challenge), response }
+  }
 
   async function check(request: RequestLike, route: RouteOptions = {}): Promise<Decision> {
     try {
@@ -43,22 +135,89 @@ export function createGuard(options: GuardOptions): Guard {
     }
     const extraction = extractIntrospectionRequest(request, route, context)
     if (!extraction.ok) return extraction.denial
-    const challenge = { ...context, scopes: route.scopes, scheme: extraction.scheme }
+    const { body, scheme, path } = extraction
+    const challenge = { ...context, scopes: route.scopes, scheme }
+    const fail = (cause: AuthleteGuardError): DenyDecision => {
+      report(cause, 'introspection', request, path)
+      return denyServerError(cause, scheme, challenge)
+    }
+
+    // A second guard on the same request reuses what the first proved: no second proof check, no
+    // false replay, no second Authlete call; only its own route requirements are judged.
+    const bag = request.headers as object
+    const earlier = proven.get(bag)
+    if (earlier && earlier.token === body.token && earlier.dpop === body.dpop && earlier.htm === body.htm && earlier.htu === body.htu) {
+      return fromFacts(earlier.facts, earlier.nonce, earlier.source, route, challenge)
+    }
+
     try {
-      const response = await authlete.call<IntrospectionResponse>('/auth/introspection', extraction.body)
-      if (typeof response.action !== 'string') {
-        throw new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', 'Authlete\'s introspection reply has no action.', { resultCode: typeof response.resultCode === 'string' ? response.resultCode : undefined })
+      let proof: CheckedProof | undefined
+      if (scheme === 'DPoP') {
+        const checked = await checkProof(body.dpop!, { htm: body.htm!, htu: body.htu!, accessToken: body.token, algs: context.dpopAlgs, now: now(), maxAgeSeconds, maxFutureSeconds })
+        if (!checked.ok) return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: checked.description, scheme }, challenge)
+        proof = checked
       }
-      const decision = decide(response, challenge)
-      if (!decision.allowed && decision.cause) report(decision.cause, 'introspection', request, extraction.path)
+
+      // Cached facts serve only a presentation like the one Authlete accepted: same scheme, and
+      // for DPoP a locally verified proof of the same key. Certificate-bound tokens always ask Authlete.
+      const cacheable = cache !== undefined && !body.clientCertificate && (proof === undefined || proof.signatureVerified)
+      const key = cacheable ? `${await sha256(body.token)} ${scheme} ${proof?.jkt ?? ''}` : undefined
+      let decision: Decision | undefined
+      let facts: { response: IntrospectionResponse; nonce: string | undefined; source: 'authlete' | 'cache' } | undefined
+      const nonceFits = (nonce: string | undefined) => (nonce === undefined && !route.dpopNonceRequired) || (nonce !== undefined && proof?.nonce === nonce)
+
+      if (key) {
+        const entry = cache!.get(key, now())
+        if (entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce)) {
+          facts = { response: entry.facts, nonce: entry.nonce, source: 'cache' }
+        }
+      }
+      if (!facts) {
+        const call = () => introspect(body, challenge)
+        let outcome: Awaited<ReturnType<typeof call>> | undefined
+        if (key && !route.dpopNonceRequired) {
+          // Concurrent misses for one token and presentation share one Authlete call. A follower
+          // takes the leader's facts only when they allow and fit its own proof's nonce, then
+          // judges its own route; otherwise it asks Authlete itself.
+          const shared = cache!.coalesce(key, call)
+          const led = await shared.result
+          if (shared.leader) outcome = led
+          else if (led.decision.allowed && nonceFits(dpopNonceOf(led.response))) facts = { response: led.response, nonce: dpopNonceOf(led.response), source: 'authlete' }
+          else outcome = await call()
+        } else {
+          outcome = await call()
+        }
+        if (outcome) {
+          decision = outcome.decision
+          if (decision.allowed) {
+            const nonce = dpopNonceOf(outcome.response)
+            if (key) cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) })
+            facts = { response: outcome.response, nonce, source: 'authlete' }
+          }
+        }
+      }
+      if (decision && !decision.allowed) {
+        if (decision.cause) report(decision.cause, 'introspection', request, path)
+        return decision
+      }
+      decision ??= fromFacts(facts!.response, facts!.nonce, facts!.source, route, challenge)
+      if (!decision.allowed) return decision
+
+      // RFC 9449 §11.1: each proof once. Remembered last, when every other check has passed.
+      if (proof && replay) {
+        let first: boolean
+        try {
+          first = await withDeadline(replay.remember(await sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), STORE_TIMEOUT_MS)
+        } catch (error) {
+          return fail(new AuthleteGuardError('ERR_STORE_UNAVAILABLE', `The DPoP replay store failed: ${(error as Error)?.message ?? 'unknown error'}.`, { cause: error }))
+        }
+        if (!first) return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme }, challenge)
+      }
+      proven.set(bag, { token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu, facts: decision.auth.raw, nonce: (decision as AllowDecision).headers['DPoP-Nonce'], source: decision.auth.source })
       return decision
     } catch (error) {
       // Authlete's faults arrive coded; anything else is a bug here, never a reason to allow.
-      const cause = isAuthleteGuardError(error)
-        ? error
-        : new AuthleteGuardError('ERR_INTERNAL', 'The introspection failed unexpectedly inside authlete-guard.', { cause: error })
-      report(cause, 'introspection', request, extraction.path)
-      return denyServerError(cause, extraction.scheme, challenge)
+      return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', 'The introspection failed unexpectedly inside authlete-guard.', { cause: error }))
     }
   }
 
@@ -69,4 +228,10 @@ export function createGuard(options: GuardOptions): Guard {
     ready: () => checkReady(authlete),
     close: () => authlete.close(),
   }
+}
+
+/** A denial carrying the nonce the client must use next, when there is one. */
+function withNonce(denial: DenyDecision, nonce: string | undefined): DenyDecision {
+  if (nonce) denial.headers['DPoP-Nonce'] = nonce
+  return denial
 }

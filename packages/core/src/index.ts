@@ -4,7 +4,11 @@
  * Node apps get an undici keep-alive pool from `@authlete-guard/core/node`; the authorization-server
  * endpoints live in `@authlete-guard/core/authorization-server`.
  */
-export { createGuard, validateRouteOptions, DEFAULT_TIMEOUT_MS, DEFAULT_DPOP_ALGS } from './guard'
+export { createGuard, validateRouteOptions, DEFAULT_TIMEOUT_MS, DEFAULT_DPOP_ALGS, DEFAULT_DPOP_IAT } from './guard'
+export { createMemoryReplayStore, DEFAULT_REPLAY_MAX_ENTRIES } from './replay/store'
+export type { ReplayStore, MemoryReplayStoreOptions } from './replay/store'
+export { DEFAULT_CACHE_TTL_MS, DEFAULT_CACHE_MAX_ENTRIES } from './cache/introspection-cache'
+export type { CacheOptions } from './cache/introspection-cache'
 export { authleteOptionsFromEnv } from './env'
 export { createAuthleteClient } from './authlete/client'
 export { AuthleteGuardError, isAuthleteGuardError } from './errors'

@@ -1,4 +1,6 @@
+import type { CacheOptions } from './cache/introspection-cache'
 import type { AuthleteGuardError } from './errors'
+import type { ReplayStore } from './replay/store'
 
 /** A header bag: a Node-style record (values may repeat as arrays) or a fetch `Headers`. */
 export type HeadersLike = Headers | Record<string, string | string[] | undefined>
@@ -74,6 +76,21 @@ export interface GuardErrorEvent {
 
 /** Options of `createGuard`. */
 export interface GuardOptions {
+  /**
+   * Reuse Authlete's OK answers (opt-in): `true` for the defaults (30 s, 10,000 tokens), or
+   * `{ ttlMs, maxEntries }`. A hit still verifies the request's own DPoP proof and its `jti`, and
+   * judges the route's requirements against the cached facts. Default off: every request asks Authlete.
+   */
+  cache?: boolean | CacheOptions | undefined
+  /**
+   * Where accepted DPoP proofs are remembered so each is used once. Default: an in-memory store
+   * (`createMemoryReplayStore()`); `false` leaves replay detection to Authlete alone.
+   */
+  replay?: ReplayStore | false | undefined
+  /** The `iat` window of DPoP proofs, seconds. Default `{ maxAgeSeconds: 300, maxFutureSeconds: 60 }`. */
+  dpopIat?: { maxAgeSeconds?: number | undefined; maxFutureSeconds?: number | undefined } | undefined
+  /** The clock, ms since the epoch (tests, simulations). Default `Date.now`. */
+  now?: (() => number) | undefined
   authlete: AuthleteOptions | AuthleteClient
   /** Fixed public origin, optionally with a path prefix, used for `htu`: `https://api.example.com/v1`. */
   publicUrl?: string | undefined
@@ -141,6 +158,8 @@ export interface AccessTokenInfo {
   grantType: string | undefined
   /** The raw `/auth/introspection` response. */
   raw: IntrospectionResponse
+  /** Where this answer came from: Authlete just now, or the guard's cache of an earlier answer. */
+  source: 'authlete' | 'cache'
 }
 
 /** Allowed: the route runs with `auth`; add `headers` (e.g. `DPoP-Nonce`) to its response. */

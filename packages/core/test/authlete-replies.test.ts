@@ -6,6 +6,7 @@ import { createGuard, type Decision, type GuardErrorEvent, type RequestLike } fr
 import { createAuthorizationServer } from '../src/authorization-server'
 import { parseChallengeError } from '../src/challenge'
 import { useAuthleteStub } from './support/authlete-stub'
+import { signedProof } from './support/proofs'
 
 const stub = useAuthleteStub()
 const JWT = 'eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJHRVQifQ.c2ln'
@@ -16,7 +17,11 @@ function setup() {
   const guard = createGuard({ authlete: { baseUrl: stub.url, serviceId: '1', accessToken: 'service-token', timeoutMs: 2000 }, onError: (e) => events.push(e) })
   return { guard, events }
 }
-const dpop = (token = 'at-1', proof = JWT): RequestLike => ({ method: 'GET', url: '/api/me', headers: { host: 'api.example.com', authorization: `DPoP ${token}`, dpop: proof } })
+const dpop = async (token = 'at-1', proof?: string): Promise<RequestLike> => ({
+  method: 'GET',
+  url: '/api/me',
+  headers: { host: 'api.example.com', authorization: `DPoP ${token}`, dpop: proof ?? (await signedProof('GET', 'http://api.example.com/api/me', token)) },
+})
 const bearer = (token = 'at-1'): RequestLike => ({ method: 'GET', url: '/api/me', headers: { host: 'api.example.com', authorization: `Bearer ${token}` } })
 const denial = (decision: Decision) => {
   if (decision.allowed) throw new Error('expected a denial')
@@ -44,7 +49,7 @@ describe('bounded input: 8 KiB token, 8 KiB proof, refused locally', () => {
   it('a proof of 8193 bytes -> 401 invalid_dpop_proof, no Authlete call', async () => {
     const { guard } = setup()
     const big = `eyJ0eXAiOiJkcG9wK2p3dCJ9.${'e'.repeat(8193 - 30)}.c2ln`
-    const refused = denial(await guard.check(dpop('at-1', big)))
+    const refused = denial(await guard.check(await dpop('at-1', big)))
     expect([refused.status, refused.error]).toEqual([401, 'invalid_dpop_proof'])
     expect(stub.calls).toHaveLength(0)
     await guard.close()
@@ -97,7 +102,7 @@ describe('Authlete header values are checked before any route runs (ERR_AUTHLETE
   it.each(cases)('%s', async (_name, reply) => {
     const { guard, events } = setup()
     stub.reply({ json: reply })
-    const decision = denial(await guard.check(dpop()))
+    const decision = denial(await guard.check(await dpop()))
     expect(decision.status).toBe(500)
     expect(decision.error).toBe('server_error')
     expect(decision.cause?.code).toBe('ERR_AUTHLETE_INVALID_RESPONSE')
@@ -109,7 +114,7 @@ describe('Authlete header values are checked before any route runs (ERR_AUTHLETE
     const { guard } = setup()
     const nonce = "eyJ7S_zG.eyJH0-Z.HX4w-7v!#$%&'()*+,-./:;<=>?@[]^_`{|}~"
     stub.reply({ json: { ...OK, dpopNonce: nonce } })
-    const decision = await guard.check(dpop())
+    const decision = await guard.check(await dpop())
     expect(decision.allowed && decision.headers['DPoP-Nonce']).toBe(nonce)
     await guard.close()
   })

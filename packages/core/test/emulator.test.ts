@@ -15,7 +15,8 @@ describe('RFC 9449 §7.1 example request through guard.check and the emulator (f
   beforeAll(async () => {
     emu = await startEmulator({ now: () => now })
     await emu.createToken({ accessToken: v.access_token, subject: 'someone@example.com', scopes: ['read'], dpopKeyThumbprint: v.expected_jkt })
-    guard = createGuard({ authlete: { baseUrl: emu.url, apiKey: emu.apiKey, apiSecret: emu.apiSecret } })
+    // The guard checks the proof's iat locally too: it runs on the example's clock as well.
+    guard = createGuard({ authlete: { baseUrl: emu.url, apiKey: emu.apiKey, apiSecret: emu.apiSecret }, now: () => now })
   })
   afterAll(async () => {
     await guard.close()

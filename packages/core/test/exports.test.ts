@@ -8,11 +8,16 @@ import * as unstable from '../src/unstable'
 it('the root entry exports what apps use, and nothing Node-only', () => {
   expect(Object.keys(root).sort()).toEqual([
     'AuthleteGuardError',
+    'DEFAULT_CACHE_MAX_ENTRIES',
+    'DEFAULT_CACHE_TTL_MS',
     'DEFAULT_DPOP_ALGS',
+    'DEFAULT_DPOP_IAT',
+    'DEFAULT_REPLAY_MAX_ENTRIES',
     'DEFAULT_TIMEOUT_MS',
     'authleteOptionsFromEnv',
     'createAuthleteClient',
     'createGuard',
+    'createMemoryReplayStore',
     'denialResponse',
     'fromFetchRequest',
     'isAuthleteGuardError',

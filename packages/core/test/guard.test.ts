@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createGuard, type GuardErrorEvent } from '../src'
 import { createGuard as createNodeGuard } from '../src/node'
 import { useAuthleteStub } from './support/authlete-stub'
+import { signedProof } from './support/proofs'
 import { unreachableUrl } from '../../../test/support/unreachable'
 
 const JWT = 'eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJHRVQifQ.c2ln'
@@ -11,10 +12,11 @@ const SERVICE_TOKEN = 'service-access-token-xyz'
 const stub = useAuthleteStub()
 
 const v3 = () => ({ baseUrl: stub.url, serviceId: '715948317', accessToken: SERVICE_TOKEN, timeoutMs: 1000 })
-const dpopRequest = (extra: Record<string, string> = {}) => ({
+/** A DPoP request for https://api.example.com/api/me with a real proof (the guard verifies it first). */
+const dpopRequest = async (extra: Record<string, string> = {}, htu = 'https://api.example.com/api/me') => ({
   method: 'get',
   url: '/api/me?x=1',
-  headers: { host: 'api.example.com', authorization: `DPoP ${SECRET_TOKEN}`, dpop: JWT, ...extra },
+  headers: { host: 'api.example.com', authorization: `DPoP ${SECRET_TOKEN}`, dpop: await signedProof('GET', htu, SECRET_TOKEN), ...extra },
   encrypted: true,
 })
 const bearerRequest = () => ({ method: 'POST', url: '/api/items', headers: { host: 'api.example.com', authorization: `Bearer ${SECRET_TOKEN}` } })
@@ -56,9 +58,10 @@ describe('introspection request body', () => {
   const guard = () => createGuard({ authlete: v3() })
   it('RFC 9449 §7.1 DPoP: token without scheme, dpop, htm upper-case, htu without query, targetUri with it', async () => {
     const g = guard()
-    await g.check(dpopRequest(), { scopes: ['profile'] })
+    const request = await dpopRequest()
+    await g.check(request, { scopes: ['profile'] })
     expect(stub.calls[0]!.body).toEqual({
-      token: SECRET_TOKEN, scopes: ['profile'], dpop: JWT, htm: 'GET',
+      token: SECRET_TOKEN, scopes: ['profile'], dpop: request.headers.dpop, htm: 'GET',
       htu: 'https://api.example.com/api/me', targetUri: 'https://api.example.com/api/me?x=1',
     })
     await g.close()
@@ -71,7 +74,7 @@ describe('introspection request body', () => {
   })
   it('route options and the client certificate are passed through', async () => {
     const g = guard()
-    await g.check({ ...dpopRequest(), clientCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }, {
+    await g.check({ ...(await dpopRequest()), clientCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }, {
       scopes: ['a', 'b'], subject: 'alice', resources: ['https://r.example'], acrValues: ['urn:acr:1'], maxAge: 300, dpopNonceRequired: true,
     })
     expect(stub.calls[0]!.body).toMatchObject({
@@ -82,7 +85,7 @@ describe('introspection request body', () => {
   })
   it('publicUrl shapes htu', async () => {
     const g = createGuard({ authlete: v3(), publicUrl: 'https://gw.example.com/v1' })
-    await g.check(dpopRequest())
+    await g.check(await dpopRequest({}, 'https://gw.example.com/v1/api/me'))
     expect(stub.calls[0]!.body.htu).toBe('https://gw.example.com/v1/api/me')
     await g.close()
   })
@@ -135,7 +138,7 @@ describe('reference §3: every Authlete action', () => {
   it.each(cases)('%s -> %i with responseContent verbatim as WWW-Authenticate', async (action, status, content, error) => {
     stub.reply({ json: { action, resultCode: 'A000000', responseContent: content, dpopNonce: 'nonce-1' } })
     const g = createGuard({ authlete: v3() })
-    const d = await g.check(dpopRequest())
+    const d = await g.check(await dpopRequest())
     expect(d.allowed).toBe(false)
     if (d.allowed) return
     expect(d.status).toBe(status)
@@ -151,14 +154,14 @@ describe('reference §3: every Authlete action', () => {
   it('a denial without responseContent still gets a challenge of the request\'s scheme', async () => {
     stub.reply({ json: { action: 'UNAUTHORIZED' } })
     const g = createGuard({ authlete: v3() })
-    const d = await g.check(dpopRequest())
+    const d = await g.check(await dpopRequest())
     expect(!d.allowed && d.headers['WWW-Authenticate']).toBe('DPoP error="invalid_token"')
     await g.close()
   })
   it('OK -> allowed with the introspected principal', async () => {
     stub.reply({ json: OK })
     const g = createGuard({ authlete: v3() })
-    const d = await g.check(dpopRequest(), { scopes: ['profile'] })
+    const d = await g.check(await dpopRequest(), { scopes: ['profile'] })
     expect(d.allowed).toBe(true)
     if (!d.allowed) return
     expect(d.headers).toEqual({})
@@ -181,7 +184,7 @@ describe('reference §3: every Authlete action', () => {
   it('RFC 9449 §8 OK with dpopNonce -> DPoP-Nonce header for the route\'s response', async () => {
     stub.reply({ json: { ...OK, dpopNonce: 'next-nonce' } })
     const g = createGuard({ authlete: v3() })
-    const d = await g.check(dpopRequest())
+    const d = await g.check(await dpopRequest())
     expect(d.allowed && d.headers).toEqual({ 'DPoP-Nonce': 'next-nonce' })
     await g.close()
   })
@@ -212,7 +215,7 @@ describe('fail closed: every infrastructure fault is a 500 and never allows', ()
   it.each(faults)('%s', async (_name, arrange, code) => {
     const events: GuardErrorEvent[] = []
     const g = createGuard({ authlete: { ...v3(), ...(await arrange()) }, onError: (e) => events.push(e) })
-    const d = await g.check(dpopRequest(), { scopes: ['profile'] })
+    const d = await g.check(await dpopRequest(), { scopes: ['profile'] })
     expect(d.allowed).toBe(false)
     if (d.allowed) return
     expect(d.status).toBe(500)

@@ -97,7 +97,7 @@ describe('configuration', () => {
 
   it('exports exactly the public surface (no accidental growth)', () => {
     expect(Object.keys(surface).sort()).toEqual([
-      'AuthleteGuardError', 'DEFAULT_FORM_BODY_LIMIT', 'authleteOptionsFromEnv', 'createAuthorizationServer', 'createGuard', 'getAuth',
+      'AuthleteGuardError', 'DEFAULT_FORM_BODY_LIMIT', 'authleteOptionsFromEnv', 'createAuthorizationServer', 'createGuard', 'createMemoryReplayStore', 'getAuth',
       'isAuthleteGuardError', 'parEndpoint', 'protect', 'sendEndpointResponse', 'toRequestLike', 'tokenEndpoint', 'userinfoEndpoint',
     ])
   })

@@ -8,6 +8,7 @@ test('public exports', () => {
     'authleteGuard',
     'authleteOptionsFromEnv',
     'createGuard',
+    'createMemoryReplayStore',
     'default',
     'getAuth',
     'isAuthleteGuardError',

@@ -72,16 +72,18 @@ export function getAuth(c: Context): AccessTokenInfo {
 }
 
 // The same set from every adapter; here createGuard reaches Authlete with fetch (any runtime).
-export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
+export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, createMemoryReplayStore, isAuthleteGuardError } from '@authlete-guard/core'
 export type {
   AccessTokenInfo,
   AuthleteGuardErrorCode,
   AuthleteOptions,
+  CacheOptions,
   Decision,
   DenyDecision,
   Guard,
   GuardErrorEvent,
   GuardOptions,
+  ReplayStore,
   RouteOptions,
   TrustProxy,
 } from '@authlete-guard/core'

@@ -1,0 +1,49 @@
+import { deny, type ChallengeOptions } from '../decision'
+import { renderChallenge } from '../challenge'
+import type { DenyDecision, IntrospectionResponse, RouteOptions } from '../types'
+
+const stringArray = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
+
+/**
+ * A route's requirements judged against token facts Authlete already returned, with Authlete's
+ * outcome for each (reference §7): scopes 403 `insufficient_scope` with `scope`; subject 403
+ * `invalid_request`; resources 403 `insufficient_scope`; acr and max_age 401
+ * `insufficient_user_authentication` (RFC 9470) with `acr_values` / `max_age`. `undefined`: allowed.
+ * An allow cached for `read` is never an allow for `admin`: every hit comes through here.
+ */
+export function unmetRequirement(
+  facts: IntrospectionResponse,
+  route: RouteOptions,
+  context: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' },
+  now: number,
+): DenyDecision | undefined {
+  const challenge = (error: string, description: string, params: Array<[string, string]> = []) => {
+    const all: Array<[string, string | undefined]> = [['realm', context.realm], ['error', error], ['error_description', description], ...params]
+    if (context.scheme === 'DPoP') all.push(['algs', context.dpopAlgs.join(' ')])
+    return renderChallenge(context.scheme, all)
+  }
+  const scopes = stringArray(facts.scopes)
+  const required = route.scopes ?? []
+  const missing = required.find((scope) => !scopes.includes(scope))
+  if (missing !== undefined) {
+    return deny(403, challenge('insufficient_scope', `The access token does not cover the required scope '${missing}'.`, [['scope', required.join(' ')]]))
+  }
+  if (route.subject !== undefined && route.subject !== facts.subject) {
+    return deny(403, challenge('invalid_request', 'The subject of the access token is not the required one.'))
+  }
+  const audience = stringArray(facts.accessTokenResources ?? facts.resources)
+  if ((route.resources ?? []).length > 0 && audience.length > 0 && route.resources!.some((r) => !audience.includes(r))) {
+    return deny(403, challenge('insufficient_scope', 'The access token does not cover the required resources.'))
+  }
+  const acrValues = route.acrValues ?? []
+  if (acrValues.length > 0 && (typeof facts.acr !== 'string' || !acrValues.includes(facts.acr))) {
+    return deny(401, challenge('insufficient_user_authentication', 'The authentication context class is insufficient.', [['acr_values', acrValues.join(' ')]]))
+  }
+  if (route.maxAge !== undefined && route.maxAge > 0) {
+    const authTime = typeof facts.authTime === 'number' ? facts.authTime : 0
+    if (authTime <= 0 || now / 1000 - authTime > route.maxAge) {
+      return deny(401, challenge('insufficient_user_authentication', 'The authentication time is too old.', [['max_age', String(route.maxAge)]]))
+    }
+  }
+  return undefined
+}

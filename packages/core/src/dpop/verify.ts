@@ -1,0 +1,131 @@
+import { verifyAlgorithm, MIN_RSA_BITS } from './algorithms'
+import { fromBase64url, jsonSegment, sha256, utf8 } from './encoding'
+import { jwkThumbprint, publicJwkFault, type PublicJwk } from './jwk'
+
+/** What a DPoP proof must match, and the accepted `iat` window. */
+export interface ProofExpectation {
+  /** The request method (RFC 9449 §4.3 check 8). */
+  htm: string
+  /** The URL the guard sends Authlete as `htu` (check 9, compared normalised). */
+  htu: string
+  /** The access token the proof must hash in `ath` (check 10). */
+  accessToken: string
+  /** Accepted `alg` values (check 5). */
+  algs: readonly string[]
+  /** Current time, ms since the epoch. */
+  now: number
+  /** How old `iat` may be, seconds (check 11). */
+  maxAgeSeconds: number
+  /** How far in the future `iat` may be, seconds (clock skew). */
+  maxFutureSeconds: number
+}
+
+/** A proof that passed every local check. */
+export interface CheckedProof {
+  ok: true
+  /** RFC 7638 thumbprint of the proof's key: what the token must be bound to. */
+  jkt: string
+  jti: string
+  nonce: string | undefined
+  /**
+   * False when this runtime has no primitive for the proof's algorithm (ES256K, EdDSA over Ed448):
+   * the claims were checked but the signature is left to Authlete, and the proof serves no cache hit.
+   */
+  signatureVerified: boolean
+}
+
+export type ProofCheck = CheckedProof | { ok: false; description: string }
+
+/** Largest `jti` accepted: a nonce of 128+ bits fits many times over (RFC 9449 §4.2). */
+export const MAX_JTI_LENGTH = 256
+/** Imported keys kept, by algorithm and thumbprint. */
+const MAX_CACHED_KEYS = 1000
+const keys = new Map<string, Promise<CryptoKey>>()
+
+function cachedKey(cacheKey: string, importKey: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  let key = keys.get(cacheKey)
+  if (key) {
+    // Most recently used last: the first entry is the one to drop when full.
+    keys.delete(cacheKey)
+    keys.set(cacheKey, key)
+    return key
+  }
+  key = importKey()
+  keys.set(cacheKey, key)
+  key.catch(() => keys.delete(cacheKey))
+  if (keys.size > MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!)
+  return key
+}
+
+/** `htu` compared as RFC 9449 §4.3 says: scheme and host normalised, no query or fragment. */
+function normalisedHtu(value: string): string | undefined {
+  try {
+    const url = new URL(value)
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined
+    url.search = ''
+    url.hash = ''
+    return url.href
+  } catch {
+    return undefined
+  }
+}
+
+const fail = (description: string): ProofCheck => ({ ok: false, description })
+
+/**
+ * RFC 9449 §4.3 checks of a DPoP proof for resource access, done locally with WebCrypto: one
+ * compact JWS, `typ` `dpop+jwt`, an `alg` of `algs`, a public `jwk` and a signature that verifies
+ * with it, `htm`, `htu`, `iat` inside the window, a `jti` of at most `MAX_JTI_LENGTH` characters
+ * and `ath` = SHA-256 of the token. Whether the token is bound to the key (`cnf.jkt`) is Authlete's
+ * answer (or the cache's pinned thumbprint); replay is the replay store's.
+ */
+export async function checkProof(proof: string, expected: ProofExpectation): Promise<ProofCheck> {
+  const parts = proof.split('.')
+  if (parts.length !== 3) return fail('The DPoP proof is not a compact JWS.')
+  const header = jsonSegment(parts[0]!)
+  const claims = jsonSegment(parts[1]!)
+  if (!header || !claims) return fail('The DPoP proof is not a JWT.')
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') return fail('The DPoP proof\'s typ is not dpop+jwt.')
+  const alg = header.alg
+  if (typeof alg !== 'string' || !expected.algs.includes(alg)) return fail(`The DPoP proof's alg is not one of ${expected.algs.join(' ')}.`)
+  const jwkFault = publicJwkFault(header.jwk)
+  if (jwkFault) return fail(jwkFault)
+  const jwk = header.jwk as PublicJwk
+  const algorithm = verifyAlgorithm(alg, jwk)
+  if (algorithm && (jwk.kty !== algorithm.kty || (algorithm.crv !== undefined && jwk.crv !== algorithm.crv))) {
+    return fail(`The DPoP proof's jwk does not fit alg ${alg}.`)
+  }
+  if (jwk.kty === 'RSA' && (fromBase64url(jwk.n as string)?.length ?? 0) * 8 < MIN_RSA_BITS) return fail(`The DPoP proof's RSA key is shorter than ${MIN_RSA_BITS} bits.`)
+
+  const { jti, htm, htu, iat, ath, nonce } = claims
+  if (typeof jti !== 'string' || jti === '') return fail('The DPoP proof has no jti.')
+  if (jti.length > MAX_JTI_LENGTH) return fail(`The DPoP proof's jti is longer than ${MAX_JTI_LENGTH} characters.`)
+  if (htm !== expected.htm) return fail('The DPoP proof\'s htm does not match the request method.')
+  if (typeof htu !== 'string' || normalisedHtu(htu) === undefined || normalisedHtu(htu) !== normalisedHtu(expected.htu)) {
+    return fail('The DPoP proof\'s htu does not match the request URL.')
+  }
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return fail('The DPoP proof has no iat.')
+  const seconds = expected.now / 1000
+  if (seconds - iat > expected.maxAgeSeconds) return fail('The DPoP proof is too old (iat).')
+  if (iat - seconds > expected.maxFutureSeconds) return fail('The DPoP proof is issued in the future (iat).')
+  if (nonce !== undefined && typeof nonce !== 'string') return fail('The DPoP proof\'s nonce is not a string.')
+  if (typeof ath !== 'string' || ath !== (await sha256(expected.accessToken))) return fail('The DPoP proof\'s ath does not match the access token.')
+
+  const jkt = await jwkThumbprint(jwk)
+  if (!algorithm) return { ok: true, jkt, jti, nonce, signatureVerified: false }
+  const signature = fromBase64url(parts[2]!)
+  if (!signature) return fail('The DPoP proof\'s signature is not base64url.')
+  let valid: boolean
+  try {
+    const key = await cachedKey(`${alg} ${jkt}`, () => {
+      const { kty, crv, x, y, n, e } = jwk
+      return crypto.subtle.importKey('jwk', { kty, crv, x, y, n, e } as JsonWebKey, algorithm.import, false, ['verify'])
+    })
+    valid = await crypto.subtle.verify(algorithm.verify, key, signature, utf8(`${parts[0]}.${parts[1]}`))
+  } catch {
+    // A key the runtime refuses to import (a point off the curve, ...) verifies nothing.
+    return fail('The DPoP proof\'s jwk is not a valid key.')
+  }
+  if (!valid) return fail('The DPoP proof\'s signature is invalid.')
+  return { ok: true, jkt, jti, nonce, signatureVerified: true }
+}
