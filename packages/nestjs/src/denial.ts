@@ -21,9 +21,9 @@ function parseBody(body: string): string | Record<string, unknown> {
 }
 
 /**
- * Registered globally by `AuthleteGuardModule`: the response is already on its way, so nothing
- * is written again (Nest's default filter would write its own JSON on Fastify while the reply's
- * `onSend` hooks are still running).
+ * Put by `@Protect()` on what it protects: the denial is already on its way, so nothing is written
+ * again (Nest's default filter would write its own JSON on Fastify while the reply's `onSend`
+ * hooks still run, and a catch-all filter of the application's would try to on Express).
  */
 @Catch(DenialSent)
 export class DenialSentFilter implements ExceptionFilter {

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Module, type DynamicModule, type FactoryProvider, type ModuleMetadata, type OnApplicationShutdown, type Provider } from '@nestjs/common'
-import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core'
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core'
 import { AuthleteGuardError } from '@authlete-guard/core'
 import type { Guard } from '@authlete-guard/core'
 import { AuthUsageCheck } from './auth-usage-check'
-import { DenialSentFilter } from './denial'
 import { ProtectGuard } from './protect-guard'
 import { AUTHLETE_GUARD } from './tokens'
 
@@ -98,7 +97,7 @@ function moduleWith(providers: Provider[], imports: ModuleMetadata['imports'] = 
     module: AuthleteGuardModule,
     global: true,
     imports: [DiscoveryModule, ...imports],
-    providers: [...providers, { provide: APP_GUARD, useClass: ProtectGuard }, { provide: APP_FILTER, useClass: DenialSentFilter }, AuthUsageCheck],
+    providers: [...providers, { provide: APP_GUARD, useClass: ProtectGuard }, AuthUsageCheck],
     exports: [AUTHLETE_GUARD],
   }
 }

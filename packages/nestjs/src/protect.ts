@@ -1,6 +1,8 @@
-import { SetMetadata } from '@nestjs/common'
+import { applyDecorators, Inject, Injectable, SetMetadata, UseFilters, UseGuards, type CanActivate } from '@nestjs/common'
 import { validateRouteOptions } from '@authlete-guard/core'
-import type { RouteOptions } from '@authlete-guard/core'
+import type { Guard, RouteOptions } from '@authlete-guard/core'
+import { DenialSentFilter } from './denial'
+import { AUTHLETE_GUARD } from './tokens'
 
 /** Reflect-metadata key under which `@Protect()` records a handler's or controller's route options. */
 export const PROTECT_METADATA = 'authlete-guard:protect'
@@ -14,22 +16,39 @@ export interface Protection {
 }
 
 /**
+ * Put on every `@Protect()` target so that an application that forgot to import
+ * `AuthleteGuardModule` fails at start-up ("Nest can't resolve dependencies of the
+ * RequiresAuthleteGuardModule") instead of running protected handlers unchecked. The check itself
+ * is the module's global guard; this one always lets the request on.
+ */
+@Injectable()
+export class RequiresAuthleteGuardModule implements CanActivate {
+  constructor(@Inject(AUTHLETE_GUARD) readonly guard: Guard) {}
+
+  canActivate(): boolean {
+    return true
+  }
+}
+
+/**
  * Let a route run only with an access token (Bearer or DPoP) that Authlete accepts for `route`.
  * On a handler it protects that handler; on a controller, every handler of it. Where both have
  * one, the handler's options win (they are not merged). The options are checked when the class is
  * defined: a typo throws `ERR_INVALID_CONFIG` at start-up, not on the first request. Needs
- * `AuthleteGuardModule` imported once in the application.
+ * `AuthleteGuardModule` imported (once) in the application, or the application does not start.
  *
  * @example
  * @Controller('api')
  * @Protect({ scopes: ['read'] })
  * class ApiController {
  *   @Get('me') me(@Auth() auth: AccessTokenInfo) { return { sub: auth.subject } }
- *   @Post('items') @Protect({ scopes: ['write'] }) create(@Auth() auth: AccessTokenInfo) { ... }
+ *   @Post('items') @Protect({ scopes: ['write'] }) add(@Auth() auth: AccessTokenInfo) { return { by: auth.subject } }
  * }
  */
 export function Protect(route?: RouteOptions): ClassDecorator & MethodDecorator {
   if (route !== undefined) validateRouteOptions(route)
   const protection: Protection = { route }
-  return SetMetadata(PROTECT_METADATA, protection)
+  // The filter at the handler's (or controller's) own scope, so it is picked before the
+  // application's global catch-all filters, which would try to write a second response.
+  return applyDecorators(SetMetadata(PROTECT_METADATA, protection), UseGuards(RequiresAuthleteGuardModule), UseFilters(DenialSentFilter))
 }

@@ -1,0 +1,16 @@
+import { expect, test } from 'vitest'
+import * as api from '../src/index'
+
+// The public surface grows only on purpose: a new export must be added here too.
+test('public exports', () => {
+  expect(Object.keys(api).sort()).toEqual([
+    'AUTHLETE_GUARD',
+    'Auth',
+    'AuthleteGuardError',
+    'AuthleteGuardModule',
+    'Protect',
+    'authleteOptionsFromEnv',
+    'createGuard',
+    'isAuthleteGuardError',
+  ])
+})
