@@ -1,4 +1,4 @@
-import { fromFetchRequest, validateRouteOptions } from '@authlete-guard/core'
+import { denialResponse, fromFetchRequest, validateRouteOptions, withDecisionHeaders } from '@authlete-guard/core'
 import type { AccessTokenInfo, Guard, RouteOptions } from '@authlete-guard/core'
 
 /**
@@ -30,7 +30,9 @@ export type RouteHandler<Req extends Request = Request, Context = RouteHandlerCo
  * token (Bearer or DPoP) for `routeOptions`, and receives Next's context (`params`) plus `auth`.
  * A denial is answered with the guard's status, headers (`WWW-Authenticate`, `DPoP-Nonce`, ...)
  * and JSON body. On success the decision's headers (`DPoP-Nonce`) are added to the handler's
- * response. Works with `NextRequest` and with a plain `Request`; needs the Node.js runtime.
+ * response. Works with `NextRequest` and with a plain `Request`, in the Node.js runtime and in the
+ * edge runtime (`export const runtime = 'edge'`): it and the core use only `fetch`, `Request`,
+ * `Response` and Web Crypto.
  *
  * `guard` may also be a function returning the guard: it is called once, on the first request,
  * so `next build` (which evaluates route modules) does not need the Authlete environment variables.
@@ -63,24 +65,9 @@ export function withAuth<Req extends Request = Request, Context = RouteHandlerCo
   const getGuard = () => (resolved ??= (guard as () => Guard)())
   return async function authleteGuardRouteHandler(request, context) {
     const decision = await getGuard().check(fromFetchRequest(request), routeOptions)
-    if (!decision.allowed) {
-      return new Response(decision.body, { status: decision.status, headers: decision.headers })
-    }
+    if (!decision.allowed) return denialResponse(decision)
     const response = await handler(request, { ...context, auth: decision.auth } as AuthContext<Context>)
-    return withHeaders(response, decision.headers)
+    return withDecisionHeaders(response, decision)
   }
 }
 
-/** Adds `headers` to `response`, copying it first when its headers are immutable (`Response.redirect`, `fetch` results). */
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  const entries = Object.entries(headers)
-  if (entries.length === 0) return response
-  try {
-    for (const [name, value] of entries) response.headers.set(name, value)
-    return response
-  } catch {
-    const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers: response.headers })
-    for (const [name, value] of entries) copy.headers.set(name, value)
-    return copy
-  }
-}

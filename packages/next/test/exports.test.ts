@@ -11,7 +11,17 @@ const run = promisify(execFile)
 
 // The public surface grows only on purpose: a new export must be added here too.
 test('public exports', () => {
-  expect(Object.keys(api).sort()).toEqual(['AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'isAuthleteGuardError', 'withAuth'])
+  expect(Object.keys(api).sort()).toEqual([
+    'AuthleteGuardError',
+    'authFromHeaders',
+    'authProxy',
+    'authleteOptionsFromEnv',
+    'checkInProxy',
+    'createGuard',
+    'isAuthleteGuardError',
+    'withAuth',
+    'withoutAuthHeaders',
+  ])
 })
 
 describe('the built package (dist, as `pnpm build` makes it) imports nothing of next at run time', () => {
@@ -43,6 +53,8 @@ describe('the built package (dist, as `pnpm build` makes it) imports nothing of 
     const modules = await modulesRequested({ file: join(dist, file), format })
     expect(modules).toContain('@authlete-guard/core')
     expect(nextModules(modules)).toEqual([])
+    // Nor a Node.js built-in: the edge runtime (edge routes, Next 14/15 middleware) bundles it.
+    expect(modules.filter((name) => name !== '@authlete-guard/core')).toEqual([])
   })
 })
 

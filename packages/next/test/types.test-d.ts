@@ -1,6 +1,20 @@
-import type { NextRequest } from 'next/server'
+import type { headers } from 'next/headers'
+import type { NextMiddleware, NextProxy, NextRequest } from 'next/server'
 import { describe, expectTypeOf, test } from 'vitest'
-import { withAuth, type AccessTokenInfo, type Guard, type RouteHandlerContext } from '../src/index'
+import {
+  authFromHeaders,
+  authProxy,
+  checkInProxy,
+  withAuth,
+  withoutAuthHeaders,
+  type AccessTokenInfo,
+  type AuthProxy,
+  type DenyDecision,
+  type Guard,
+  type ProxiedAuth,
+  type ProxyCheck,
+  type RouteHandlerContext,
+} from '../src/index'
 
 declare const guard: Guard
 
@@ -60,5 +74,53 @@ describe('lazy guard', () => {
   test('withAuth accepts a function returning the guard', () => {
     const GET = withAuth(() => guard, async (_request, { auth }) => Response.json({ sub: auth.subject }))
     expectTypeOf(GET).parameters.toEqualTypeOf<[Request, RouteHandlerContext]>()
+  })
+})
+
+describe('proxy', () => {
+  test('authProxy is a Next proxy (16) and middleware (14, 15) function', () => {
+    const proxy = authProxy(guard, { scopes: ['items:read'] })
+    expectTypeOf(proxy).toEqualTypeOf<AuthProxy<Request>>()
+    expectTypeOf(proxy).toExtend<NextProxy>()
+    expectTypeOf(proxy).toExtend<NextMiddleware>()
+    expectTypeOf(authProxy(() => guard)).toExtend<NextProxy>()
+  })
+
+  test('routes: options, or a function of the request (typed NextRequest when annotated) giving options or a boolean', () => {
+    const proxy = authProxy(guard, (request: NextRequest) => {
+      expectTypeOf(request.nextUrl.pathname).toEqualTypeOf<string>()
+      return request.nextUrl.pathname.startsWith('/api/admin/') ? { scopes: ['admin'] } : true
+    })
+    expectTypeOf(proxy).parameters.toEqualTypeOf<[NextRequest]>()
+    expectTypeOf(proxy).toExtend<NextProxy>()
+    authProxy(guard, async () => null)
+    authProxy(guard, () => false)
+    // @ts-expect-error route options are RouteOptions (scopes, not scope)
+    authProxy(guard, { scope: ['x'] })
+    // @ts-expect-error a route function returns options or a boolean
+    authProxy(guard, () => 'yes')
+  })
+
+  test('checkInProxy narrows on allowed', async () => {
+    const result = await checkInProxy(new Request('http://localhost/'), guard)
+    expectTypeOf(result).toEqualTypeOf<ProxyCheck>()
+    expectTypeOf(result.response).toEqualTypeOf<Response>()
+    if (result.allowed) {
+      expectTypeOf(result.auth).toEqualTypeOf<AccessTokenInfo>()
+      expectTypeOf(result.requestHeaders).toEqualTypeOf<Headers>()
+      expectTypeOf(result.responseHeaders).toEqualTypeOf<Headers>()
+    } else {
+      expectTypeOf(result.decision).toEqualTypeOf<DenyDecision>()
+    }
+  })
+
+  test('authFromHeaders reads request.headers and next/headers\' headers(); ProxiedAuth has AccessTokenInfo\'s field types', async () => {
+    expectTypeOf(authFromHeaders(new Headers())).toEqualTypeOf<ProxiedAuth | undefined>()
+    expectTypeOf(authFromHeaders).toBeCallableWith({} as Awaited<ReturnType<typeof headers>>)
+    expectTypeOf<ProxiedAuth['subject']>().toEqualTypeOf<AccessTokenInfo['subject']>()
+    expectTypeOf<ProxiedAuth['tokenType']>().toEqualTypeOf<'DPoP' | 'Bearer'>()
+    expectTypeOf<ProxiedAuth>().not.toHaveProperty('raw')
+    expectTypeOf<ProxiedAuth>().not.toHaveProperty('hiddenProperties')
+    expectTypeOf(withoutAuthHeaders(new Headers())).toEqualTypeOf<Headers>()
   })
 })

@@ -4,11 +4,10 @@ import { fileURLToPath } from 'node:url'
 // in test/node_modules (pnpm), which Turbopack follows only inside its root.
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
+// No serverExternalPackages: the packages are Web-standard (fetch, Web Crypto) and bundle like
+// any other dependency, into Node.js routes, edge routes and the proxy alike.
 /** @type {import('next').NextConfig} */
 export default {
   turbopack: { root },
   outputFileTracingRoot: root,
-  // The guard talks to Authlete with undici's keep-alive pool: keep it (and the SDK) a plain
-  // Node.js require instead of bundling it into the route.
-  serverExternalPackages: ['@authlete-guard/core', '@authlete-guard/next', 'undici'],
 }

@@ -1,7 +1,7 @@
 import { withAuth } from '@authlete-guard/next'
 import { getGuard } from '../../../lib/guard.js'
 
-// The guard calls Authlete through undici: Node.js runtime only.
+// The Node.js runtime (see app/api/edge/me for the edge runtime).
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
 
