@@ -96,6 +96,34 @@ export function itBehavesLikeAnAdapter(
   })
 }
 
+/**
+ * RFC 9449 with two guards on one route (`protect` stacked, a router guard plus a route guard):
+ * the app must expose `GET /stacked` with `protect(guard, { scopes: ['profile'] })` then
+ * `protect(guard, { scopes: ['write'] })`, answering `{ sub }`. One DPoP request gets 200 with one
+ * Authlete call in all and no false replay; a token without `write` is refused by the second guard.
+ */
+export function itServesStackedGuardsOnce(bed: ReturnType<typeof useAdapterTestbed>, app: { url: () => string; runs: () => number }) {
+  it('stacked guards on one route: one proof check, one Authlete call, no false replay', async () => {
+    const key = bed.key()
+    const emu = bed.emu()
+    const call = async (scopes: string[]) => {
+      const { accessToken } = await emu.createToken({ subject: 'alice', scopes, dpopKeyThumbprint: key.thumbprint })
+      const dpop = await createDpopProof(key, { htm: 'GET', htu: `${app.url()}/stacked`, accessToken })
+      const before = { introspections: emu.requests.filter((r) => r.path.endsWith('/auth/introspection')).length, runs: app.runs() }
+      const res = await fetch(`${app.url()}/stacked`, { headers: { authorization: `DPoP ${accessToken}`, dpop } })
+      return { res, calls: emu.requests.filter((r) => r.path.endsWith('/auth/introspection')).length - before.introspections, ran: app.runs() - before.runs }
+    }
+    const ok = await call(['profile', 'write'])
+    expect(ok.res.status).toBe(200)
+    expect(await ok.res.json()).toEqual({ sub: 'alice' })
+    expect([ok.calls, ok.ran]).toEqual([1, 1])
+    const refused = await call(['profile'])
+    expect(refused.res.status).toBe(403)
+    expect(refused.res.headers.get('www-authenticate')).toMatch(/insufficient_scope/)
+    expect([refused.calls, refused.ran]).toEqual([1, 0])
+  })
+}
+
 /** An adapter's `protect(guard, route)` refuses bad route options and a missing guard at set-up. */
 export function itChecksProtectArguments(bed: ReturnType<typeof useAdapterTestbed>, protect: (guard: Guard, route?: RouteOptions) => unknown) {
   it('protect() refuses invalid route options and a missing guard at start-up', () => {

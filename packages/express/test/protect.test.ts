@@ -2,7 +2,7 @@ import express5 from 'express'
 import express4 from 'express4'
 import type { ErrorRequestHandler } from 'express'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { itBehavesLikeAnAdapter, itChecksProtectArguments, useAdapterTestbed, SAMPLE_DENIAL } from '../../../test/support/adapter-testbed'
+import { itBehavesLikeAnAdapter, itChecksProtectArguments, itServesStackedGuardsOnce, useAdapterTestbed, SAMPLE_DENIAL } from '../../../test/support/adapter-testbed'
 import * as surface from '../src/index'
 import { createGuard, getAuth, protect, toRequestLike, type Decision, type Guard } from '../src/index'
 
@@ -32,6 +32,10 @@ describe.each([
       runs++
       res.json({ sub: req.auth?.subject })
     })
+    app.get('/stacked', protect(guard, { scopes: ['profile'] }), protect(guard, { scopes: ['write'] }), (req, res) => {
+      runs++
+      res.json({ sub: req.auth.subject })
+    })
     const failing: Guard = { ...guard, check: () => Promise.reject(new Error('boom')) }
     app.get('/broken', protect(failing), (_req, res) => {
       runs++
@@ -46,6 +50,7 @@ describe.each([
   })
 
   itBehavesLikeAnAdapter(bed, { url: () => url, runs: () => runs, principal: 'req.auth' })
+  itServesStackedGuardsOnce(bed, { url: () => url, runs: () => runs })
 
   it('passes an unexpected error to next(err) and never runs the route', async () => {
     const before = runs

@@ -14,15 +14,20 @@ export type AuthEnv = { Variables: { auth: AccessTokenInfo } }
 
 /**
  * The guard's view of a Hono request: the fetch `Request` as the runtime handed it over. `htu`
- * comes from the guard's `publicUrl` / `trustProxy` and the `Host` header, as with every fetch
- * request; Hono has no peer address of its own, so a `trustProxy` predicate is asked about `''`.
+ * comes from the guard's `publicUrl` / `trustProxy`, else the `Host` header with the URL's own
+ * scheme; Hono has no peer address of its own, so a `trustProxy` predicate is asked about `''`.
  *
  * @example
  * const decision = await guard.check(toRequestLike(c), { scopes: ['read'] })
  */
 export function toRequestLike(c: Context): RequestLike {
-  return fromFetchRequest(c.req.raw)
+  // On Workers, Deno.serve, Bun.serve and @hono/node-server the URL's scheme is the connection's own
+  // (https when the client used TLS), unlike `next start`, where a client header sets it.
+  return { ...fromFetchRequest(c.req.raw), encrypted: c.req.url.startsWith('https:') }
 }
+
+/** One guard per factory, however many routes share it (one cache, one replay store). */
+const fromFactories = new WeakMap<() => Guard, Guard>()
 
 /**
  * Hono middleware that lets a request through only with an access token Authlete accepts for
@@ -48,7 +53,11 @@ export function protect(guard: Guard | (() => Guard), route?: RouteOptions): Mid
   // credentials) exists only inside a request.
   let resolved = typeof guard === 'function' ? undefined : guard
   return async function authleteGuard(c, next) {
-    resolved ??= (guard as () => Guard)()
+    if (!resolved) {
+      const factory = guard as () => Guard
+      resolved = fromFactories.get(factory) ?? factory()
+      fromFactories.set(factory, resolved)
+    }
     const decision = await resolved.check(toRequestLike(c), route)
     if (!decision.allowed) return denialResponse(decision)
     c.set('auth', decision.auth)

@@ -2,7 +2,7 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { createDpopProof } from '@authlete-guard/emulator'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { itBehavesLikeAnAdapter, itChecksProtectArguments, SAMPLE_DENIAL, useAdapterTestbed } from '../../../test/support/adapter-testbed'
+import { itBehavesLikeAnAdapter, itChecksProtectArguments, itServesStackedGuardsOnce, SAMPLE_DENIAL, useAdapterTestbed } from '../../../test/support/adapter-testbed'
 import * as surface from '../src/index'
 import { getAuth, protect, type AuthEnv, type Guard } from '../src/index'
 
@@ -23,6 +23,10 @@ describe('Hono on Node (@hono/node-server)', () => {
       return c.json({ sub: auth.subject, scopes: auth.scopes, tokenType: auth.tokenType })
     })
     app.get('/nonce', protect(guard, { dpopNonceRequired: true }), (c) => {
+      runs++
+      return c.json({ sub: c.get('auth').subject })
+    })
+    app.get('/stacked', protect(guard, { scopes: ['profile'] }), protect(guard, { scopes: ['write'] }), (c) => {
       runs++
       return c.json({ sub: c.get('auth').subject })
     })
@@ -51,6 +55,7 @@ describe('Hono on Node (@hono/node-server)', () => {
   })
 
   itBehavesLikeAnAdapter(bed, { url: () => url, runs: () => runs, principal: "c.get('auth')" })
+  itServesStackedGuardsOnce(bed, { url: () => url, runs: () => runs })
 
   it('copies every header of the denial and the body as is, and never runs the route', async () => {
     const before = runs

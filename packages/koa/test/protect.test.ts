@@ -2,7 +2,7 @@ import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import Router from '@koa/router'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { itBehavesLikeAnAdapter, itChecksProtectArguments, useAdapterTestbed, SAMPLE_DENIAL } from '../../../test/support/adapter-testbed'
+import { itBehavesLikeAnAdapter, itChecksProtectArguments, itServesStackedGuardsOnce, useAdapterTestbed, SAMPLE_DENIAL } from '../../../test/support/adapter-testbed'
 import * as surface from '../src/index'
 import { createGuard, protect, toRequestLike, type Decision, type Guard } from '../src/index'
 
@@ -31,6 +31,10 @@ describe.each([
       runs++
       ctx.body = { sub: ctx.state.auth.subject }
     })
+    router.get('/stacked', protect(guard, { scopes: ['profile'] }), protect(guard, { scopes: ['write'] }), (ctx) => {
+      runs++
+      ctx.body = { sub: ctx.state.auth.subject }
+    })
     const failing: Guard = { ...guard, check: () => Promise.reject(new Error('boom')) }
     router.get('/broken', protect(failing), (ctx) => {
       runs++
@@ -41,6 +45,7 @@ describe.each([
   })
 
   itBehavesLikeAnAdapter(bed, { url: () => url, runs: () => runs, principal: 'ctx.state.auth' })
+  itServesStackedGuardsOnce(bed, { url: () => url, runs: () => runs })
 
   it('throws an unexpected error to Koa (500, app error event) and never runs the route', async () => {
     const before = runs

@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache'
 import type { IntrospectionResponse } from '../types'
 
 /** Options of the guard's introspection cache (`createGuard({ cache })`). */
@@ -48,20 +47,24 @@ export interface IntrospectionCache {
 export function createIntrospectionCache(options: CacheOptions): IntrospectionCache {
   const ttlMs = options.ttlMs ?? DEFAULT_CACHE_TTL_MS
   const maxEntries = options.maxEntries ?? DEFAULT_CACHE_MAX_ENTRIES
-  const entries = new LRUCache<string, CacheEntry>({ max: maxEntries })
+  // A Map in recency order is the LRU: a hit moves the entry to the end, the first is the oldest.
+  // (No lru-cache: its ESM build imports node:diagnostics_channel, and the root entry imports nothing of Node.)
+  const entries = new Map<string, CacheEntry>()
   const inflight = new Map<string, Promise<unknown>>()
   return {
     ttlMs,
     get(key, now) {
       const entry = entries.get(key)
-      if (entry && entry.until <= now) {
-        entries.delete(key)
-        return undefined
-      }
+      if (entry === undefined) return undefined
+      entries.delete(key)
+      if (entry.until <= now) return undefined
+      entries.set(key, entry)
       return entry
     },
     set(key, entry) {
+      entries.delete(key)
       entries.set(key, entry)
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!)
     },
     coalesce<T>(key: string, load: () => Promise<T>) {
       const running = inflight.get(key) as Promise<T> | undefined

@@ -101,7 +101,8 @@ export async function checkProof(proof: string, expected: ProofExpectation): Pro
   if (typeof jti !== 'string' || jti === '') return fail('The DPoP proof has no jti.')
   if (jti.length > MAX_JTI_LENGTH) return fail(`The DPoP proof's jti is longer than ${MAX_JTI_LENGTH} characters.`)
   if (htm !== expected.htm) return fail('The DPoP proof\'s htm does not match the request method.')
-  if (typeof htu !== 'string' || normalisedHtu(htu) === undefined || normalisedHtu(htu) !== normalisedHtu(expected.htu)) {
+  // Most clients sign exactly the URL the guard computes: compare as strings first, parse only when they differ.
+  if (typeof htu !== 'string' || (htu !== expected.htu && (normalisedHtu(htu) === undefined || normalisedHtu(htu) !== normalisedHtu(expected.htu)))) {
     return fail('The DPoP proof\'s htu does not match the request URL.')
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) return fail('The DPoP proof has no iat.')

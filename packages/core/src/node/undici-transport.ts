@@ -2,7 +2,17 @@ import { Pool, type Dispatcher } from 'undici'
 import { MAX_RESPONSE_BYTES, tooLargeError, transportError, type AuthleteTransport } from '../authlete/transport'
 import { isAuthleteGuardError } from '../errors'
 
-async function readBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+async function readBody(response: Dispatcher.ResponseData): Promise<string> {
+  const { body } = response
+  // Authlete sends Content-Length: then one read, no per-chunk loop.
+  const declared = Number(response.headers['content-length'])
+  if (Number.isInteger(declared) && declared >= 0) {
+    if (declared > MAX_RESPONSE_BYTES) {
+      body.destroy()
+      throw tooLargeError()
+    }
+    return body.text()
+  }
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {
@@ -46,7 +56,7 @@ export function createUndiciTransport(origin: string, options: { timeoutMs: numb
           body: request.body,
           signal: controller.signal,
         })
-        return { status: response.statusCode, text: await readBody(response.body) }
+        return { status: response.statusCode, text: await readBody(response) }
       } catch (error) {
         if (isAuthleteGuardError(error)) throw error
         throw transportError(request, error, controller.signal.aborted)
