@@ -200,3 +200,25 @@ describe('route options', () => {
     await app.close()
   })
 })
+
+describe('two guards on one route (onRequest and preHandler)', () => {
+  test('one proof check, one Authlete call, no false replay; the second hook judges its own scopes', async () => {
+    const instance = await start()
+    let runs = 0
+    instance.get('/stacked', { onRequest: instance.protect({ scopes: ['profile'] }), preHandler: instance.protect({ scopes: ['write'] }) }, async (request) => {
+      runs++
+      return { sub: getAuth(request).subject }
+    })
+    const url = await listen(instance)
+    const call = async (scopes: string[]) => {
+      const { accessToken } = await emu.createToken({ subject: 'alice', scopes, dpopKeyThumbprint: key.thumbprint })
+      const dpop = await createDpopProof(key, { htm: 'GET', htu: `${url}/stacked`, accessToken })
+      const before = emu.requests.filter((r) => r.path.endsWith('/auth/introspection')).length
+      const res = await fetch(`${url}/stacked`, { headers: { authorization: `DPoP ${accessToken}`, dpop } })
+      return { status: res.status, calls: emu.requests.filter((r) => r.path.endsWith('/auth/introspection')).length - before }
+    }
+    expect(await call(['profile', 'write'])).toEqual({ status: 200, calls: 1 })
+    expect(await call(['profile'])).toEqual({ status: 403, calls: 1 })
+    expect(runs).toBe(1)
+  })
+})
