@@ -9,8 +9,8 @@ import { startAuthorizationServer } from './authorization-server.mjs'
 import { runClient } from './client.mjs'
 import * as t from './transcript.mjs'
 
-const FRAMEWORKS = ['express', 'fastify', 'koa', 'next']
-const USAGE = `Usage: pnpm demo [--framework express|fastify|koa|next] [--serve]
+const FRAMEWORKS = ['express', 'fastify', 'koa', 'next', 'nestjs']
+const USAGE = `Usage: pnpm demo [--framework express|fastify|koa|next|nestjs] [--serve]
 
   --framework  the protected API's framework (default express)
   --serve      keep everything running and print commands to try it by hand

@@ -46,7 +46,7 @@ describe('pnpm demo: the build step before it (examples/demo/build.mjs, here wit
 })
 
 describe('pnpm demo', () => {
-  it.each(['express', 'koa', 'fastify'])('--framework %s: every step as expected, exit 0, transcript shows 200, 403 and 401', async (framework) => {
+  it.each(['express', 'koa', 'fastify', 'nestjs'])('--framework %s: every step as expected, exit 0, transcript shows 200, 403 and 401', async (framework) => {
     const { code, output } = await runDemo(['--framework', framework])
     expect(output).toContain('Every step behaved as expected.')
     expect(output).not.toContain('✘')
