@@ -13,6 +13,8 @@ export type AuthleteGuardErrorCode =
   | 'ERR_AUTHLETE_UNREACHABLE'
   /** Authlete did not answer within `timeoutMs`. */
   | 'ERR_AUTHLETE_TIMEOUT'
+  /** Every connection to Authlete was busy and `maxQueued` calls were already waiting (Node pool). */
+  | 'ERR_AUTHLETE_OVERLOADED'
   /** Authlete answered with a non-2xx HTTP status (bad service credentials, Authlete fault). */
   | 'ERR_AUTHLETE_HTTP_STATUS'
   /** Authlete's reply was not the JSON object expected. */

@@ -27,7 +27,7 @@ it('the root entry exports what apps use, and nothing Node-only', () => {
 })
 
 it('/node: the undici-pool client, the guard and the authorization server on it, fromNodeRequest', () => {
-  expect(Object.keys(node).sort()).toEqual(['DEFAULT_CONNECTIONS', 'createAuthleteClient', 'createAuthorizationServer', 'createGuard', 'fromNodeRequest'])
+  expect(Object.keys(node).sort()).toEqual(['DEFAULT_CONNECTIONS', 'DEFAULT_MAX_QUEUED', 'createAuthleteClient', 'createAuthorizationServer', 'createGuard', 'fromNodeRequest'])
 })
 
 it('/authorization-server: the token, PAR and UserInfo endpoints', () => {

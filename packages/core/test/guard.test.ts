@@ -312,3 +312,18 @@ describe('authlete.fetch: the transport a user injects', () => {
     expect(codes).toEqual(['ERR_AUTHLETE_UNREACHABLE'])
   })
 })
+
+describe('the Node pool bounds its queue (connections + maxQueued)', () => {
+  it('past connections + maxQueued a call fails at once with ERR_AUTHLETE_OVERLOADED (500), never queues without bound', async () => {
+    stub.setDefault({ hang: true })
+    const codes: string[] = []
+    const g = createNodeGuard({ authlete: { ...v3(), timeoutMs: 300, connections: 1, maxQueued: 1 }, onError: (e) => codes.push(e.error.code) })
+    const started = Date.now()
+    const third = g.check(bearerRequest())
+    const decisions = await Promise.all([g.check(bearerRequest()), g.check(bearerRequest()), third])
+    expect(decisions.every((d) => !d.allowed && d.status === 500)).toBe(true)
+    expect(codes.sort()).toEqual(['ERR_AUTHLETE_OVERLOADED', 'ERR_AUTHLETE_TIMEOUT', 'ERR_AUTHLETE_TIMEOUT'])
+    expect(Date.now() - started).toBeLessThan(5000)
+    await g.close()
+  })
+})

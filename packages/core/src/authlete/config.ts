@@ -29,7 +29,7 @@ export const MAX_TIMEOUT_MS = 2_147_483_647
 /** The keys of `AuthleteOptions`. */
 const AUTHLETE_OPTION_KEYS = ['baseUrl', 'apiVersion', 'serviceId', 'accessToken', 'apiKey', 'apiSecret', 'timeoutMs', 'fetch']
 /** Options of the Node client only (`@authlete-guard/core/node`). */
-const NODE_ONLY_KEYS = ['connections', 'dispatcher']
+const NODE_ONLY_KEYS = ['connections', 'maxQueued', 'dispatcher']
 
 // Visible ASCII only: a credential goes into an HTTP header, where CR/LF or other controls would
 // fail every call later as an opaque network error (and a space would split a Bearer token).

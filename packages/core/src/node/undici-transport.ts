@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici'
 import { MAX_RESPONSE_BYTES, tooLargeError, transportError, type AuthleteTransport } from '../authlete/transport'
-import { isAuthleteGuardError } from '../errors'
+import { AuthleteGuardError, isAuthleteGuardError } from '../errors'
 
 async function readBody(response: Dispatcher.ResponseData): Promise<string> {
   const { body } = response
@@ -31,7 +31,7 @@ async function readBody(response: Dispatcher.ResponseData): Promise<string> {
  * reused by every call, so a busy API keeps warm connections instead of opening one per request.
  * One deadline per call, connection to last byte.
  */
-export function createUndiciTransport(origin: string, options: { timeoutMs: number; connections: number; dispatcher?: Dispatcher | undefined }): AuthleteTransport {
+export function createUndiciTransport(origin: string, options: { timeoutMs: number; connections: number; maxQueued: number; dispatcher?: Dispatcher | undefined }): AuthleteTransport {
   const ownPool = options.dispatcher === undefined
   const dispatcher: Dispatcher =
     options.dispatcher ??
@@ -43,8 +43,14 @@ export function createUndiciTransport(origin: string, options: { timeoutMs: numb
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     })
+  // Calls in flight; those beyond `connections` wait in undici's queue, which is bounded here.
+  let inFlight = 0
   return {
     async send(request) {
+      if (inFlight >= options.connections + options.maxQueued) {
+        throw new AuthleteGuardError('ERR_AUTHLETE_OVERLOADED', `Authlete at ${origin}: ${options.connections} connections busy and ${options.maxQueued} calls waiting for ${request.where}.`)
+      }
+      inFlight++
       const controller = new AbortController()
       const timer = setTimeout(() => controller.abort(), request.timeoutMs)
       try {
@@ -61,6 +67,7 @@ export function createUndiciTransport(origin: string, options: { timeoutMs: numb
         if (isAuthleteGuardError(error)) throw error
         throw transportError(request, error, controller.signal.aborted)
       } finally {
+        inFlight--
         clearTimeout(timer)
       }
     },
