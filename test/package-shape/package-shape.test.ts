@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono'] as const
+const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs'] as const
+// Nest itself, which @authlete-guard/nestjs imports at run time (decorators, tokens), with its own peers.
+const RUNTIME_PEERS = { '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.2' }
 const dir = (name: string) => join(root, 'packages', name)
 const manifest = (name: string) => JSON.parse(readFileSync(join(dir(name), 'package.json'), 'utf8'))
 
@@ -59,8 +61,8 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const file = stdout.trim().split('\n').pop()!.trim()
       tarballs[`@authlete-guard/${name}`] = `file:${file.startsWith('/') ? file : join(scratch, file)}`
     }
-    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true, dependencies: tarballs, overrides: tarballs }, null, 2))
-    // Peer frameworks are not needed to load the adapters: they import only types from them.
+    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true, dependencies: { ...tarballs, ...RUNTIME_PEERS }, overrides: tarballs }, null, 2))
+    // Other peer frameworks are not needed to load the adapters: they import only types from them.
     await run('npm', ['install', '--no-audit', '--no-fund', '--legacy-peer-deps', '--prefer-offline'], { cwd: scratch })
   }, 240_000)
 
@@ -73,6 +75,7 @@ describe('installed from the packed tarballs into a scratch project', () => {
       import authleteGuard from '@authlete-guard/fastify'
       import { withAuth } from '@authlete-guard/next'
       import { protect as honoProtect } from '@authlete-guard/hono'
+      import { AuthleteGuardModule, Protect, Auth } from '@authlete-guard/nestjs'
       import { createGuard as createNodeGuard, fromNodeRequest } from '@authlete-guard/core/node'
       import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
       import { decide } from '@authlete-guard/core/unstable'
@@ -84,10 +87,10 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const dpop = await createDpopProof(key, { htm: 'GET', htu, accessToken })
       const d = await guard.check({ method: 'GET', url: '/x', headers: { host: 'api.example.com', authorization: 'DPoP ' + accessToken, dpop } }, { scopes: ['read'] })
       await guard.close(); await emu.close()
-      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth, typeof honoProtect, typeof createNodeGuard, typeof fromNodeRequest, typeof createAuthorizationServer, typeof decide] }))
+      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth, typeof honoProtect, typeof createNodeGuard, typeof fromNodeRequest, typeof createAuthorizationServer, typeof decide, typeof AuthleteGuardModule.forRoot, typeof Protect, typeof Auth] }))
     `)
     const { stdout } = await run(process.execPath, ['esm.mjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(11).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(14).fill('function') })
   }, 60_000)
 
   it('CJS consumers require every package', async () => {
@@ -99,14 +102,15 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const fastify = require('@authlete-guard/fastify')
       const next = require('@authlete-guard/next')
       const hono = require('@authlete-guard/hono')
+      const nestjs = require('@authlete-guard/nestjs')
       const node = require('@authlete-guard/core/node')
       const as = require('@authlete-guard/core/authorization-server')
       let code
       try { core.createGuard({ authlete: { baseUrl: 'nope' } }) } catch (e) { code = e.code }
-      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth, typeof hono.protect, typeof node.createGuard, typeof as.createAuthorizationServer] }))
+      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth, typeof hono.protect, typeof node.createGuard, typeof as.createAuthorizationServer, typeof nestjs.AuthleteGuardModule.forRoot, typeof nestjs.Protect, typeof nestjs.Auth] }))
     `)
     const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(9).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(12).fill('function') })
   }, 60_000)
 
   it('the emulator CLI is installed as a bin', async () => {
