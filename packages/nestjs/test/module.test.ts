@@ -121,7 +121,8 @@ describe('AuthleteGuardModule', () => {
     const app = await nest.create({ module: class TokenApp {}, imports: [AuthleteGuardModule.forRoot({ guard }), FeatureModule] }, 'express')
     await app.init()
     expect(app.get(Readiness).guard).toBe(guard)
-    await expect(app.get(Readiness).guard.ready()).resolves.toBeUndefined()
+    expect(app.get(AUTHLETE_GUARD)).toBe(guard)
+    await expect(app.get<Guard>(AUTHLETE_GUARD).ready()).resolves.toBeUndefined()
   })
 })
 
