@@ -39,6 +39,8 @@ interface Proven {
   facts: IntrospectionResponse
   nonce: string | undefined
   source: 'authlete' | 'cache'
+  /** Whether a nonce was required (and so checked by Authlete or the cache) for this request. */
+  nonceRequired: boolean
 }
 
 function positiveSeconds(value: unknown, name: string): number {
@@ -146,7 +148,9 @@ export function createGuard(options: GuardOptions): Guard {
     // false replay, no second Authlete call; only its own route requirements are judged.
     const bag = request.headers as object
     const earlier = proven.get(bag)
-    if (earlier && earlier.token === body.token && earlier.dpop === body.dpop && earlier.htm === body.htm && earlier.htu === body.htu) {
+    const sameRequest = earlier !== undefined && earlier.token === body.token && earlier.dpop === body.dpop && earlier.htm === body.htm && earlier.htu === body.htu
+    // A nonce this guard's route requires and the earlier one did not is Authlete's to check.
+    if (sameRequest && (!route.dpopNonceRequired || earlier.nonceRequired)) {
       return fromFacts(earlier.facts, earlier.nonce, earlier.source, route, challenge)
     }
 
@@ -204,7 +208,8 @@ export function createGuard(options: GuardOptions): Guard {
       if (!decision.allowed) return decision
 
       // RFC 9449 §11.1: each proof once. Remembered last, when every other check has passed.
-      if (proof && replay) {
+      // (The same request through a second guard already spent its proof: no false replay.)
+      if (proof && replay && !sameRequest) {
         let first: boolean
         try {
           first = await withDeadline(replay.remember(await sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), STORE_TIMEOUT_MS)
@@ -213,7 +218,11 @@ export function createGuard(options: GuardOptions): Guard {
         }
         if (!first) return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme }, challenge)
       }
-      proven.set(bag, { token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu, facts: decision.auth.raw, nonce: (decision as AllowDecision).headers['DPoP-Nonce'], source: decision.auth.source })
+      proven.set(bag, {
+        token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu,
+        facts: decision.auth.raw, nonce: (decision as AllowDecision).headers['DPoP-Nonce'], source: decision.auth.source,
+        nonceRequired: route.dpopNonceRequired === true || earlier?.nonceRequired === true,
+      })
       return decision
     } catch (error) {
       // Authlete's faults arrive coded; anything else is a bug here, never a reason to allow.

@@ -284,3 +284,26 @@ describe('one decision per request: a second guard on the same request', () => {
     await guard.close()
   })
 })
+
+describe('a second guard that requires a nonce the first did not', () => {
+  it('asks Authlete (which demands the nonce) instead of reusing the first answer, and never calls it a replay', async () => {
+    emu.configure({ rejectReplayedProofs: false })
+    try {
+      const guard = guardWith()
+      const token = await bound()
+      const request = dpopRequest(token, await freshProof(token))
+      expect((await guard.check(request)).allowed).toBe(true)
+      const nonceRoute = await guard.check(request, { dpopNonceRequired: true })
+      expect(!nonceRoute.allowed && [nonceRoute.status, nonceRoute.error]).toEqual([401, 'use_dpop_nonce'])
+      const nonce = !nonceRoute.allowed ? nonceRoute.headers['DPoP-Nonce'] : undefined
+      const withNonce = dpopRequest(token, await freshProof(token, '/api/me', key, { nonce }))
+      expect((await guard.check(withNonce, { dpopNonceRequired: true })).allowed).toBe(true)
+      const before = introspections()
+      expect((await guard.check(withNonce, { dpopNonceRequired: true, scopes: ['read'] })).allowed).toBe(true)
+      expect(introspections()).toBe(before)
+      await guard.close()
+    } finally {
+      emu.configure({ rejectReplayedProofs: true })
+    }
+  })
+})
