@@ -10,16 +10,18 @@ export { AUTHLETE_GUARD } from './tokens'
 
 // The same set from every adapter; on Node, createGuard keeps an undici keep-alive pool to Authlete.
 export { createGuard } from '@authlete-guard/core/node'
-export { authleteOptionsFromEnv, AuthleteGuardError, isAuthleteGuardError } from '@authlete-guard/core'
+export { authleteOptionsFromEnv, AuthleteGuardError, createMemoryReplayStore, isAuthleteGuardError } from '@authlete-guard/core'
 export type {
   AccessTokenInfo,
   AuthleteGuardErrorCode,
   AuthleteOptions,
+  CacheOptions,
   Decision,
   DenyDecision,
   Guard,
   GuardErrorEvent,
   GuardOptions,
+  ReplayStore,
   RouteOptions,
   TrustProxy,
 } from '@authlete-guard/core'

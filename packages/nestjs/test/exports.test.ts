@@ -11,6 +11,7 @@ test('public exports', () => {
     'Protect',
     'authleteOptionsFromEnv',
     'createGuard',
+    'createMemoryReplayStore',
     'isAuthleteGuardError',
   ])
 })
