@@ -52,7 +52,8 @@ function resolveCache(cache: GuardOptions['cache']): IntrospectionCache | undefi
   if (cache === undefined || cache === false) return undefined
   if (cache === true) return createIntrospectionCache({})
   if (cache === null || typeof cache !== 'object') invalid('cache must be true, false or { ttlMs, maxEntries }.')
-  rejectUnknownKeys(cache, ['ttlMs', 'maxEntries'], 'cache')
+  rejectUnknownKeys(cache, ['ttlMs', 'maxEntries', 'store'], 'cache')
+  if (cache.store !== undefined && (cache.store === null || typeof cache.store.get !== 'function' || typeof cache.store.set !== 'function')) invalid('cache.store must be an IntrospectionCacheStore ({ get(key), set(key, entry, ttlMs) }).')
   if (cache.ttlMs !== undefined && (!Number.isInteger(cache.ttlMs) || cache.ttlMs < 1 || cache.ttlMs > 86_400_000)) invalid('cache.ttlMs must be a whole number of milliseconds from 1 to 86400000.')
   if (cache.maxEntries !== undefined && (!Number.isInteger(cache.maxEntries) || cache.maxEntries < 1)) invalid('cache.maxEntries must be a positive whole number.')
   return createIntrospectionCache(cache)
@@ -65,13 +66,20 @@ function resolveReplay(replay: GuardOptions['replay']): ReplayStore | undefined 
   return replay
 }
 
-/** A promise bounded in time: past `ms` it rejects, so a hanging store never hangs a request. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * A store call bounded in time: a store that rejects or does not answer within `STORE_TIMEOUT_MS`
+ * becomes `ERR_STORE_UNAVAILABLE`, which denies (500): a failing store never allows, nor hangs.
+ */
+function storeCall<T>(promise: Promise<T>, what = 'introspection cache store'): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS)
   })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+  return Promise.race([promise, deadline])
+    .catch((error: unknown) => {
+      throw new AuthleteGuardError('ERR_STORE_UNAVAILABLE', `The ${what} failed: ${(error as Error)?.message ?? 'unknown error'}.`, { cause: error })
+    })
+    .finally(() => clearTimeout(timer))
 }
 
 /**
@@ -171,7 +179,7 @@ export function createGuard(options: GuardOptions): Guard {
       const nonceFits = (nonce: string | undefined) => (nonce === undefined && !route.dpopNonceRequired) || (nonce !== undefined && proof?.nonce === nonce)
 
       if (key) {
-        const entry = cache!.get(key, now())
+        const entry = await storeCall(cache!.get(key, now()))
         if (entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce)) {
           facts = { response: entry.facts, nonce: entry.nonce, source: 'cache' }
         }
@@ -195,7 +203,7 @@ export function createGuard(options: GuardOptions): Guard {
           decision = outcome.decision
           if (decision.allowed) {
             const nonce = dpopNonceOf(outcome.response)
-            if (key) cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) })
+            if (key) await storeCall(cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) }, now()))
             facts = { response: outcome.response, nonce, source: 'authlete' }
           }
         }
@@ -210,12 +218,7 @@ export function createGuard(options: GuardOptions): Guard {
       // RFC 9449 §11.1: each proof once. Remembered last, when every other check has passed.
       // (The same request through a second guard already spent its proof: no false replay.)
       if (proof && replay && !sameRequest) {
-        let first: boolean
-        try {
-          first = await withDeadline(replay.remember(await sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), STORE_TIMEOUT_MS)
-        } catch (error) {
-          return fail(new AuthleteGuardError('ERR_STORE_UNAVAILABLE', `The DPoP replay store failed: ${(error as Error)?.message ?? 'unknown error'}.`, { cause: error }))
-        }
+        const first = await storeCall(replay.remember(await sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), 'DPoP replay store')
         if (!first) return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme }, challenge)
       }
       proven.set(bag, {

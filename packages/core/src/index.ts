@@ -8,7 +8,7 @@ export { createGuard, validateRouteOptions, DEFAULT_TIMEOUT_MS, DEFAULT_DPOP_ALG
 export { createMemoryReplayStore, DEFAULT_REPLAY_MAX_ENTRIES } from './replay/store'
 export type { ReplayStore, MemoryReplayStoreOptions } from './replay/store'
 export { DEFAULT_CACHE_TTL_MS, DEFAULT_CACHE_MAX_ENTRIES } from './cache/introspection-cache'
-export type { CacheOptions } from './cache/introspection-cache'
+export type { CacheOptions, CachedIntrospection, IntrospectionCacheStore } from './cache/introspection-cache'
 export { authleteOptionsFromEnv } from './env'
 export { createAuthleteClient } from './authlete/client'
 export { AuthleteGuardError, isAuthleteGuardError } from './errors'

@@ -262,6 +262,31 @@ describe('the introspection cache (opt-in)', () => {
     expect(introspections() - before).toBe(2)
     await guard.close()
   })
+  it('a pluggable store: entries go through it (JSON-serialisable, no raw token), and a failing store fails closed', async () => {
+    const saved = new Map<string, string>()
+    const store = {
+      get: async (key: string) => (saved.has(key) ? JSON.parse(saved.get(key)!) : undefined),
+      set: async (key: string, entry: unknown, ttlMs: number) => {
+        expect(ttlMs).toBeGreaterThan(0)
+        saved.set(key, JSON.stringify(entry))
+      },
+    }
+    const guard = guardWith({ cache: { store } })
+    const token = await bound()
+    expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+    expect(saved.size).toBe(1)
+    expect([...saved.keys(), ...saved.values()].join(' ')).not.toContain(token)
+    const hit = await guard.check(dpopRequest(token, await freshProof(token)))
+    expect(hit.allowed && hit.auth.source).toBe('cache')
+    await guard.close()
+
+    const events: GuardErrorEvent[] = []
+    const broken = guardWith({ cache: { store: { get: async () => { throw new Error('down') }, set: async () => {} } }, onError: (e) => events.push(e) })
+    const denied = await broken.check(dpopRequest(token, await freshProof(token)))
+    expect(!denied.allowed && denied.status).toBe(500)
+    expect(events.map((e) => [e.error.code, e.error.message])).toEqual([['ERR_STORE_UNAVAILABLE', 'The introspection cache store failed: down.']])
+    await broken.close()
+  })
   it('unknown cache keys and bad values throw at start-up', () => {
     expect(() => guardWith({ cache: { ttl: 1 } as never })).toThrow(/Did you mean ttlMs/)
     expect(() => guardWith({ cache: { ttlMs: 0 } })).toThrow(/ttlMs/)
