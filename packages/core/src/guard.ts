@@ -6,6 +6,7 @@ import { extractIntrospectionRequest } from './extract'
 import { GUARD_OPTION_KEYS, invalid, rejectUnknownKeys, resolveAuthlete, resolveCommonOptions, validateRouteOptions } from './options'
 import { requestPath } from './public-url'
 import { createReporter } from './report'
+import { checkChannel, type CheckEvent, type DecisionReason } from './diagnostics'
 import { createIntrospectionCache, type IntrospectionCache } from './cache/introspection-cache'
 import { unmetRequirement } from './cache/requirements'
 import { denyCredentials, toAccessTokenInfo, type ChallengeOptions } from './decision'
@@ -29,6 +30,13 @@ export const DEFAULT_DPOP_IAT = Object.freeze({ maxAgeSeconds: 300, maxFutureSec
 
 /** How long the guard waits for the replay store before it denies (fail closed). */
 const STORE_TIMEOUT_MS = 2000
+
+/** Where a check was decided and why (filled as it runs). */
+interface Note {
+  scheme?: 'DPoP' | 'Bearer' | undefined
+  source: CheckEvent['source']
+  reason?: DecisionReason | undefined
+}
 
 /** What one request proved, for a second guard on the same request (stacked `protect`). */
 interface Proven {
@@ -102,7 +110,8 @@ function storeCall<T>(promise: Promise<T>, what = 'introspection cache store'): 
 export function createGuard(options: GuardOptions): Guard {
   if (!options || typeof options !== 'object') invalid('createGuard needs an options object with at least { authlete }.')
   rejectUnknownKeys(options, GUARD_OPTION_KEYS, 'createGuard')
-  const { authlete: authleteOptions, cache: cacheOption, replay: replayOption, dpopIat, now: clock, ...rest } = options
+  const { authlete: authleteOptions, cache: cacheOption, replay: replayOption, dpopIat, now: clock, onDecision, ...rest } = options
+  if (onDecision !== undefined && typeof onDecision !== 'function') invalid('onDecision must be a function (event) => void.')
   const context = resolveCommonOptions(rest)
   if (dpopIat !== undefined && (dpopIat === null || typeof dpopIat !== 'object')) invalid('dpopIat must be { maxAgeSeconds, maxFutureSeconds }.')
   if (dpopIat) rejectUnknownKeys(dpopIat, ['maxAgeSeconds', 'maxFutureSeconds'], 'dpopIat')
@@ -135,7 +144,8 @@ export function createGuard(options: GuardOptions): Guard {
     return { decision: decide(response, challenge), response }
   }
 
-  async function check(request: RequestLike, route: RouteOptions = {}): Promise<Decision> {
+  /** One check; `note` collects where it was decided and why, for onDecision and the check channel. */
+  async function run(request: RequestLike, route: RouteOptions, note: Note): Promise<Decision> {
     try {
       validateRouteOptions(route) // once per route object; adapters already did it at start-up
     } catch (error) {
@@ -146,6 +156,7 @@ export function createGuard(options: GuardOptions): Guard {
     const extraction = extractIntrospectionRequest(request, route, context)
     if (!extraction.ok) return extraction.denial
     const { body, scheme, path } = extraction
+    note.scheme = scheme
     const challenge = { ...context, scopes: route.scopes, scheme }
     const fail = (cause: AuthleteGuardError): DenyDecision => {
       report(cause, 'introspection', request, path)
@@ -159,6 +170,7 @@ export function createGuard(options: GuardOptions): Guard {
     const sameRequest = earlier !== undefined && earlier.token === body.token && earlier.dpop === body.dpop && earlier.htm === body.htm && earlier.htu === body.htu
     // A nonce this guard's route requires and the earlier one did not is Authlete's to check.
     if (sameRequest && (!route.dpopNonceRequired || earlier.nonceRequired)) {
+      note.source = earlier.source
       return fromFacts(earlier.facts, earlier.nonce, earlier.source, route, challenge)
     }
 
@@ -166,7 +178,10 @@ export function createGuard(options: GuardOptions): Guard {
       let proof: CheckedProof | undefined
       if (scheme === 'DPoP') {
         const checked = await checkProof(body.dpop!, { htm: body.htm!, htu: body.htu!, accessToken: body.token, algs: context.dpopAlgs, now: now(), maxAgeSeconds, maxFutureSeconds })
-        if (!checked.ok) return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: checked.description, scheme }, challenge)
+        if (!checked.ok) {
+          note.reason = checked.reason
+          return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: checked.description, scheme }, challenge)
+        }
         proof = checked
       }
 
@@ -175,6 +190,7 @@ export function createGuard(options: GuardOptions): Guard {
       const cacheable = cache !== undefined && !body.clientCertificate && (proof === undefined || proof.signatureVerified)
       const key = cacheable ? `${await sha256(body.token)} ${scheme} ${proof?.jkt ?? ''}` : undefined
       let decision: Decision | undefined
+      let lastResultCode: string | undefined
       let facts: { response: IntrospectionResponse; nonce: string | undefined; source: 'authlete' | 'cache' } | undefined
       const nonceFits = (nonce: string | undefined) => (nonce === undefined && !route.dpopNonceRequired) || (nonce !== undefined && proof?.nonce === nonce)
 
@@ -200,6 +216,7 @@ export function createGuard(options: GuardOptions): Guard {
           outcome = await call()
         }
         if (outcome) {
+          lastResultCode = typeof outcome.response.resultCode === 'string' ? outcome.response.resultCode.slice(0, 16) : undefined
           decision = outcome.decision
           if (decision.allowed) {
             const nonce = dpopNonceOf(outcome.response)
@@ -208,7 +225,9 @@ export function createGuard(options: GuardOptions): Guard {
           }
         }
       }
+      note.source = facts?.source ?? 'authlete'
       if (decision && !decision.allowed) {
+        note.reason = { check: 'authlete', resultCode: lastResultCode, proofJkt: proof?.jkt }
         if (decision.cause) report(decision.cause, 'introspection', request, path)
         return decision
       }
@@ -219,7 +238,11 @@ export function createGuard(options: GuardOptions): Guard {
       // (The same request through a second guard already spent its proof: no false replay.)
       if (proof && replay && !sameRequest) {
         const first = await storeCall(replay.remember(await sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), 'DPoP replay store')
-        if (!first) return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme }, challenge)
+        if (!first) {
+          note.source = 'local'
+          note.reason = { check: 'replay', proofJkt: proof.jkt }
+          return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme }, challenge)
+        }
       }
       proven.set(bag, {
         token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu,
@@ -228,9 +251,41 @@ export function createGuard(options: GuardOptions): Guard {
       })
       return decision
     } catch (error) {
+      note.source = isAuthleteGuardError(error) && error.code.startsWith('ERR_AUTHLETE') ? 'authlete' : 'local'
       // Authlete's faults arrive coded; anything else is a bug here, never a reason to allow.
       return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', 'The introspection failed unexpectedly inside authlete-guard.', { cause: error }))
     }
+  }
+
+  async function check(request: RequestLike, route: RouteOptions = {}): Promise<Decision> {
+    const traced = checkChannel?.hasSubscribers === true
+    if (!traced && !onDecision) return run(request, route, { source: 'local' })
+    const started = performance.now()
+    const event = { method: request.method.toUpperCase(), path: requestPath(request.url), scheme: undefined, route } as CheckEvent
+    const work = async () => {
+      const note: Note = { source: 'local' }
+      const decision = await run(request, route, note)
+      Object.assign(event, {
+        scheme: note.scheme,
+        allowed: decision.allowed,
+        status: decision.allowed ? 200 : decision.status,
+        error: decision.allowed ? undefined : decision.error,
+        source: note.source,
+        durationMs: performance.now() - started,
+        reason: note.reason,
+        errorCode: decision.allowed ? undefined : decision.cause?.code,
+      })
+      return decision
+    }
+    const decision = traced ? await checkChannel!.tracePromise(work, event) : await work()
+    if (onDecision) {
+      try {
+        onDecision(event)
+      } catch {
+        // The decision stands whatever the hook does.
+      }
+    }
+    return decision
   }
 
   return {

@@ -15,6 +15,8 @@ export { AuthleteGuardError, isAuthleteGuardError } from './errors'
 export type { AuthleteGuardErrorCode } from './errors'
 export { fromFetchRequest } from './request-like'
 export { denialResponse, withDecisionHeaders } from './fetch-response'
+export { CHECK_CHANNEL, AUTHLETE_CHANNEL } from './diagnostics'
+export type { CheckEvent, AuthleteCallEvent, DecisionReason } from './diagnostics'
 export type {
   AccessTokenInfo,
   AllowDecision,

@@ -59,7 +59,7 @@ export const ROUTE_OPTION_KEYS: readonly string[] = ['scopes', 'subject', 'resou
 /** The keys `createGuard` and `createAuthorizationServer` share. */
 const COMMON_OPTION_KEYS = ['authlete', 'publicUrl', 'trustProxy', 'realm', 'dpopAlgs', 'onError'] as const
 /** The keys of `GuardOptions`. */
-export const GUARD_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'cache', 'replay', 'dpopIat', 'now']
+export const GUARD_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'cache', 'replay', 'dpopIat', 'now', 'onDecision']
 /** The keys of `AuthorizationServerOptions`. */
 export const AUTHORIZATION_SERVER_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'dpopNonceRequired', 'getClaims']
 

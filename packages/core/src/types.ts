@@ -1,6 +1,7 @@
 import type { CacheOptions } from './cache/introspection-cache'
 import type { AuthleteGuardError } from './errors'
 import type { ReplayStore } from './replay/store'
+import type { CheckEvent } from './diagnostics'
 
 /** A header bag: a Node-style record (values may repeat as arrays) or a fetch `Headers`. */
 export type HeadersLike = Headers | Record<string, string | string[] | undefined>
@@ -91,6 +92,12 @@ export interface GuardOptions {
   dpopIat?: { maxAgeSeconds?: number | undefined; maxFutureSeconds?: number | undefined } | undefined
   /** The clock, ms since the epoch (tests, simulations). Default `Date.now`. */
   now?: (() => number) | undefined
+  /**
+   * Called after every check with what was decided, where and why (`CheckEvent`: method, path
+   * without query, scheme, route, allowed, status, error, source, durationMs, reason). Never a
+   * token, proof or credential. The same fields the `authlete-guard:check` channel publishes.
+   */
+  onDecision?: ((event: CheckEvent) => void) | undefined
   authlete: AuthleteOptions | AuthleteClient
   /** Fixed public origin, optionally with a path prefix, used for `htu`: `https://api.example.com/v1`. */
   publicUrl?: string | undefined

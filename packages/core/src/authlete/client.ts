@@ -3,6 +3,7 @@ import type { AuthleteClient, AuthleteOptions } from '../types'
 import { resolveAuthleteConfig, type AuthleteConfig } from './config'
 import { createFetchTransport } from './fetch-transport'
 import type { AuthleteTransport } from './transport'
+import { authleteChannel, type AuthleteCallEvent } from '../diagnostics'
 
 function parseJsonObject(text: string, where: string): Record<string, unknown> {
   let parsed: unknown
@@ -34,6 +35,27 @@ export function clientOnTransport(config: AuthleteConfig, transport: AuthleteTra
   }
 
   async function call<T>(path: string, body: unknown): Promise<T> {
+    if (authleteChannel?.hasSubscribers !== true) return send<T>(path, body)
+    const event = { apiPath: config.apiPath(path) } as AuthleteCallEvent
+    const started = performance.now()
+    return authleteChannel.tracePromise(async () => {
+      try {
+        const reply = await send<T>(path, body, event)
+        const { action, resultCode } = reply as { action?: unknown; resultCode?: unknown }
+        event.action = typeof action === 'string' ? action.slice(0, 64) : undefined
+        event.resultCode = typeof resultCode === 'string' ? resultCode.slice(0, 16) : undefined
+        return reply
+      } catch (error) {
+        event.errorCode = (error as { code?: string }).code
+        event.resultCode ??= (error as { resultCode?: string }).resultCode
+        throw error
+      } finally {
+        event.durationMs = performance.now() - started
+      }
+    }, event)
+  }
+
+  async function send<T>(path: string, body: unknown, event?: AuthleteCallEvent): Promise<T> {
     const apiPath = config.apiPath(path)
     // Messages name what was tried (method and URL path; the origin when it could not be reached),
     // never a credential: the path holds the service id at most.
@@ -46,6 +68,7 @@ export function clientOnTransport(config: AuthleteConfig, transport: AuthleteTra
       body: JSON.stringify(body),
       timeoutMs: config.timeoutMs,
     })
+    if (event) event.httpStatus = status
     if (status < 200 || status > 299) {
       let resultCode: string | undefined
       let resultMessage: string | undefined

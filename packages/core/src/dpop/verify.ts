@@ -1,6 +1,7 @@
 import { verifyAlgorithm, MIN_RSA_BITS } from './algorithms'
 import { fromBase64url, jsonSegment, sha256, utf8 } from './encoding'
 import { jwkThumbprint, publicJwkFault, type PublicJwk } from './jwk'
+import type { DecisionReason } from '../diagnostics'
 
 /** What a DPoP proof must match, and the accepted `iat` window. */
 export interface ProofExpectation {
@@ -34,7 +35,8 @@ export interface CheckedProof {
   signatureVerified: boolean
 }
 
-export type ProofCheck = CheckedProof | { ok: false; description: string }
+/** A refused proof: the client's description, and the operator's reason (no proof or token in it). */
+export type ProofCheck = CheckedProof | { ok: false; description: string; reason: DecisionReason }
 
 /** Largest `jti` accepted: a nonce of 128+ bits fits many times over (RFC 9449 §4.2). */
 export const MAX_JTI_LENGTH = 256
@@ -70,7 +72,9 @@ function normalisedHtu(value: string): string | undefined {
   }
 }
 
-const fail = (description: string): ProofCheck => ({ ok: false, description })
+const fail = (description: string, reason: DecisionReason): ProofCheck => ({ ok: false, description, reason })
+/** A URL without its query and fragment: reasons never carry a query. */
+const withoutQuery = (url: string) => url.split(/[?#]/)[0]!
 
 /**
  * RFC 9449 §4.3 checks of a DPoP proof for resource access, done locally with WebCrypto: one
@@ -81,41 +85,42 @@ const fail = (description: string): ProofCheck => ({ ok: false, description })
  */
 export async function checkProof(proof: string, expected: ProofExpectation): Promise<ProofCheck> {
   const parts = proof.split('.')
-  if (parts.length !== 3) return fail('The DPoP proof is not a compact JWS.')
+  if (parts.length !== 3) return fail('The DPoP proof is not a compact JWS.', { check: 'jws' })
   const header = jsonSegment(parts[0]!)
   const claims = jsonSegment(parts[1]!)
-  if (!header || !claims) return fail('The DPoP proof is not a JWT.')
-  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') return fail('The DPoP proof\'s typ is not dpop+jwt.')
+  if (!header || !claims) return fail('The DPoP proof is not a JWT.', { check: 'jws' })
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') return fail('The DPoP proof\'s typ is not dpop+jwt.', { check: 'typ', actual: typeof header.typ === 'string' ? header.typ.slice(0, 64) : typeof header.typ })
   const alg = header.alg
-  if (typeof alg !== 'string' || !expected.algs.includes(alg)) return fail(`The DPoP proof's alg is not one of ${expected.algs.join(' ')}.`)
+  if (typeof alg !== 'string' || !expected.algs.includes(alg)) return fail(`The DPoP proof's alg is not one of ${expected.algs.join(' ')}.`, { check: 'alg', actual: typeof alg === 'string' ? alg.slice(0, 32) : typeof alg, expected: expected.algs.join(' ') })
   const jwkFault = publicJwkFault(header.jwk)
-  if (jwkFault) return fail(jwkFault)
+  if (jwkFault) return fail(jwkFault, { check: 'jwk' })
   const jwk = header.jwk as PublicJwk
   const algorithm = verifyAlgorithm(alg, jwk)
   if (algorithm && (jwk.kty !== algorithm.kty || (algorithm.crv !== undefined && jwk.crv !== algorithm.crv))) {
-    return fail(`The DPoP proof's jwk does not fit alg ${alg}.`)
+    return fail(`The DPoP proof's jwk does not fit alg ${alg}.`, { check: 'jwk', alg })
   }
-  if (jwk.kty === 'RSA' && (fromBase64url(jwk.n as string)?.length ?? 0) * 8 < MIN_RSA_BITS) return fail(`The DPoP proof's RSA key is shorter than ${MIN_RSA_BITS} bits.`)
+  if (jwk.kty === 'RSA' && (fromBase64url(jwk.n as string)?.length ?? 0) * 8 < MIN_RSA_BITS) return fail(`The DPoP proof's RSA key is shorter than ${MIN_RSA_BITS} bits.`, { check: 'jwk', minBits: MIN_RSA_BITS })
 
   const { jti, htm, htu, iat, ath, nonce } = claims
-  if (typeof jti !== 'string' || jti === '') return fail('The DPoP proof has no jti.')
-  if (jti.length > MAX_JTI_LENGTH) return fail(`The DPoP proof's jti is longer than ${MAX_JTI_LENGTH} characters.`)
-  if (htm !== expected.htm) return fail('The DPoP proof\'s htm does not match the request method.')
+  if (typeof jti !== 'string' || jti === '') return fail('The DPoP proof has no jti.', { check: 'jti' })
+  if (jti.length > MAX_JTI_LENGTH) return fail(`The DPoP proof's jti is longer than ${MAX_JTI_LENGTH} characters.`, { check: 'jti', length: jti.length })
+  if (htm !== expected.htm) return fail('The DPoP proof\'s htm does not match the request method.', { check: 'htm', expected: expected.htm, actual: typeof htm === 'string' ? htm.slice(0, 16) : typeof htm })
   // Most clients sign exactly the URL the guard computes: compare as strings first, parse only when they differ.
   if (typeof htu !== 'string' || (htu !== expected.htu && (normalisedHtu(htu) === undefined || normalisedHtu(htu) !== normalisedHtu(expected.htu)))) {
-    return fail('The DPoP proof\'s htu does not match the request URL.')
+    return fail('The DPoP proof\'s htu does not match the request URL.', { check: 'htu', expected: expected.htu, actual: typeof htu === 'string' ? withoutQuery(htu).slice(0, 512) : typeof htu })
   }
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) return fail('The DPoP proof has no iat.')
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return fail('The DPoP proof has no iat.', { check: 'iat' })
   const seconds = expected.now / 1000
-  if (seconds - iat > expected.maxAgeSeconds) return fail('The DPoP proof is too old (iat).')
-  if (iat - seconds > expected.maxFutureSeconds) return fail('The DPoP proof is issued in the future (iat).')
-  if (nonce !== undefined && typeof nonce !== 'string') return fail('The DPoP proof\'s nonce is not a string.')
-  if (typeof ath !== 'string' || ath !== (await sha256(expected.accessToken))) return fail('The DPoP proof\'s ath does not match the access token.')
+  const iatReason: DecisionReason = { check: 'iat', iat, now: Math.floor(seconds), maxAgeSeconds: expected.maxAgeSeconds, maxFutureSeconds: expected.maxFutureSeconds }
+  if (seconds - iat > expected.maxAgeSeconds) return fail('The DPoP proof is too old (iat).', iatReason)
+  if (iat - seconds > expected.maxFutureSeconds) return fail('The DPoP proof is issued in the future (iat).', iatReason)
+  if (nonce !== undefined && typeof nonce !== 'string') return fail('The DPoP proof\'s nonce is not a string.', { check: 'nonce' })
+  if (typeof ath !== 'string' || ath !== (await sha256(expected.accessToken))) return fail('The DPoP proof\'s ath does not match the access token.', { check: 'ath' })
 
   const jkt = await jwkThumbprint(jwk)
   if (!algorithm) return { ok: true, jkt, jti, nonce, signatureVerified: false }
   const signature = fromBase64url(parts[2]!)
-  if (!signature) return fail('The DPoP proof\'s signature is not base64url.')
+  if (!signature) return fail('The DPoP proof\'s signature is not base64url.', { check: 'signature' })
   let valid: boolean
   try {
     const key = await cachedKey(`${alg} ${jkt}`, () => {
@@ -125,8 +130,8 @@ export async function checkProof(proof: string, expected: ProofExpectation): Pro
     valid = await crypto.subtle.verify(algorithm.verify, key, signature, utf8(`${parts[0]}.${parts[1]}`))
   } catch {
     // A key the runtime refuses to import (a point off the curve, ...) verifies nothing.
-    return fail('The DPoP proof\'s jwk is not a valid key.')
+    return fail('The DPoP proof\'s jwk is not a valid key.', { check: 'jwk' })
   }
-  if (!valid) return fail('The DPoP proof\'s signature is invalid.')
+  if (!valid) return fail('The DPoP proof\'s signature is invalid.', { check: 'signature', jkt })
   return { ok: true, jkt, jti, nonce, signatureVerified: true }
 }
