@@ -259,12 +259,15 @@ export function createGuard(options: GuardOptions): Guard {
 
   async function check(request: RequestLike, route: RouteOptions = {}): Promise<Decision> {
     const traced = checkChannel?.hasSubscribers === true
-    if (!traced && !onDecision) return run(request, route, { source: 'local' })
+    if (!traced && !onDecision) {
+      const note: Note = { source: 'local' }
+      return withReason(await run(request, route, note), note)
+    }
     const started = performance.now()
     const event = { method: request.method.toUpperCase(), path: requestPath(request.url), scheme: undefined, route } as CheckEvent
     const work = async () => {
       const note: Note = { source: 'local' }
-      const decision = await run(request, route, note)
+      const decision = withReason(await run(request, route, note), note)
       Object.assign(event, {
         scheme: note.scheme,
         allowed: decision.allowed,
@@ -295,6 +298,12 @@ export function createGuard(options: GuardOptions): Guard {
     ready: () => checkReady(authlete),
     close: () => authlete.close(),
   }
+}
+
+/** A denial carries its operator reason (never sent to the client) for adapters' logs. */
+function withReason(decision: Decision, note: Note): Decision {
+  if (!decision.allowed && note.reason) decision.reason = note.reason
+  return decision
 }
 
 /** A denial carrying the nonce the client must use next, when there is one. */

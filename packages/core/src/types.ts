@@ -1,7 +1,7 @@
 import type { CacheOptions } from './cache/introspection-cache'
 import type { AuthleteGuardError } from './errors'
 import type { ReplayStore } from './replay/store'
-import type { CheckEvent } from './diagnostics'
+import type { CheckEvent, DecisionReason } from './diagnostics'
 
 /** A header bag: a Node-style record (values may repeat as arrays) or a fetch `Headers`. */
 export type HeadersLike = Headers | Record<string, string | string[] | undefined>
@@ -188,6 +188,8 @@ export interface DenyDecision {
   errorDescription: string | undefined
   /** Set on 500s: the infrastructure failure behind the denial. Safe to log. */
   cause?: AuthleteGuardError | undefined
+  /** What failed, with figures, for operators (htu URLs, iat window, result code); never sent to the client. Safe to log. */
+  reason?: DecisionReason | undefined
 }
 
 export type Decision = AllowDecision | DenyDecision

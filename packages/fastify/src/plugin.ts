@@ -68,7 +68,8 @@ const plugin: FastifyPluginAsync<AuthleteGuardPluginOptions> = async (app, optio
       if (decision.cause) {
         request.log.warn({ code: decision.cause.code, status: decision.status }, 'authlete-guard: %s', decision.cause.message)
       } else {
-        request.log.debug({ status: decision.status, error: decision.error }, 'authlete-guard: access denied')
+        // The operator's reason (htu URLs, iat window, Authlete's result code), never the client's.
+        request.log.debug({ status: decision.status, error: decision.error, reason: decision.reason }, 'authlete-guard: access denied')
       }
       // Returning the reply tells Fastify the response is sent: the route handler never runs. The
       // body goes as bytes so Fastify keeps the Content-Type as decided (a string would get

@@ -170,6 +170,21 @@ describe('@authlete-guard/fastify', () => {
     expect(all).not.toContain(proof)
   })
 
+  test('a DPoP refusal is logged at debug with the operator reason (htu the guard computed vs the proof\'s)', async () => {
+    const { lines, logger } = logCapture()
+    const instance = await start({ logger })
+    instance.get('/api/me', { preHandler: instance.protect({ scopes: ['profile'] }) }, async () => 'ran')
+    const url = await listen(instance)
+    const accessToken = await boundToken()
+    const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://elsewhere.example/api/me', accessToken })
+    const res = await fetch(`${url}/api/me`, { headers: { authorization: `DPoP ${accessToken}`, dpop: proof } })
+    expect(res.status).toBe(401)
+    expect(await res.text()).not.toContain('elsewhere')
+    const line = lines.find((l) => l.level === 20 && l.status === 401)
+    expect(line?.reason).toEqual({ check: 'htu', expected: `${url}/api/me`, actual: 'https://elsewhere.example/api/me' })
+    expect(JSON.stringify(lines)).not.toContain(proof)
+  })
+
   test('adds the decision headers (DPoP-Nonce) to the route response', async () => {
     const instance = await start()
     instance.get('/api/nonce', { preHandler: instance.protect({ dpopNonceRequired: true }) }, async (request) => ({ sub: getAuth(request).subject }))
