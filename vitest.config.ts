@@ -18,6 +18,7 @@ const alias = Object.entries({
   next: 'next/src/index.ts',
   hono: 'hono/src/index.ts',
   nestjs: 'nestjs/src/index.ts',
+  redis: 'redis/src/index.ts',
 }).map(([name, path]) => ({ find: new RegExp(`^@authlete-guard/${name}$`), replacement: src(path) }))
 
 const project = (name: string, include: string[]) => ({
@@ -33,7 +34,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 120_000,
     projects: [
-      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs'].map((name) =>
+      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis'].map((name) =>
         project(name, [`packages/${name}/test/**/*.test.ts`]),
       ),
       project('cross-package', ['test/**/*.test.ts']),
