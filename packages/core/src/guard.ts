@@ -49,7 +49,12 @@ interface Proven {
   source: 'authlete' | 'cache'
   /** Whether a nonce was required (and so checked by Authlete or the cache) for this request. */
   nonceRequired: boolean
+  /** When it was proven, ms since the epoch. */
+  at: number
 }
+
+/** How long a request's proof serves the guards it passes through (one request's middleware chain). */
+const SAME_REQUEST_MS = 30_000
 
 function positiveSeconds(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) invalid(`dpopIat.${name} must be a number of seconds, 0 or more.`)
@@ -135,7 +140,7 @@ export function createGuard(options: GuardOptions): Guard {
     return { allowed: true, auth: toAccessTokenInfo(facts, challenge.scheme, source), headers }
   }
 
-  /** One Authlete call and its decision; an OK for a locally verified presentation is cached. */
+  /** One Authlete call and the decision on its reply. */
   async function introspect(body: IntrospectionRequest, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }): Promise<{ decision: Decision; response: IntrospectionResponse }> {
     const response = await authlete.call<IntrospectionResponse>('/auth/introspection', body)
     if (typeof response.action !== 'string') {
@@ -167,7 +172,9 @@ export function createGuard(options: GuardOptions): Guard {
     // false replay, no second Authlete call; only its own route requirements are judged.
     const bag = request.headers as object
     const earlier = proven.get(bag)
-    const sameRequest = earlier !== undefined && earlier.token === body.token && earlier.dpop === body.dpop && earlier.htm === body.htm && earlier.htu === body.htu
+    // Bounded in time too: a header object reused for another request (a custom adapter's bug)
+    // must not turn into a replay window.
+    const sameRequest = earlier !== undefined && now() - earlier.at < SAME_REQUEST_MS && earlier.token === body.token && earlier.dpop === body.dpop && earlier.htm === body.htm && earlier.htu === body.htu
     // A nonce this guard's route requires and the earlier one did not is Authlete's to check.
     if (sameRequest && (!route.dpopNonceRequired || earlier.nonceRequired)) {
       note.source = earlier.source
@@ -245,7 +252,7 @@ export function createGuard(options: GuardOptions): Guard {
         }
       }
       proven.set(bag, {
-        token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu,
+        token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu, at: now(),
         facts: decision.auth.raw, nonce: (decision as AllowDecision).headers['DPoP-Nonce'], source: decision.auth.source,
         nonceRequired: route.dpopNonceRequired === true || earlier?.nonceRequired === true,
       })

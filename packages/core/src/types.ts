@@ -18,7 +18,9 @@ export interface RequestLike {
   url: string
   /**
    * Request headers. Pass every value of repeated headers (Node's `req.headersDistinct`): the guard
-   * must see two `Authorization` or two `DPoP` headers to refuse them.
+   * must see two `Authorization` or two `DPoP` headers to refuse them. One object per incoming
+   * request: a second guard on the same request recognises it by this object and reuses the first
+   * one's verification (no false replay), so never share one object between requests.
    */
   headers: HeadersLike
   /** Address of the TCP peer (the proxy, behind one): what `trustProxy` is asked about. */
