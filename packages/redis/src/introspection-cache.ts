@@ -50,9 +50,11 @@ interface StoredEntry extends CachedIntrospection {
 }
 
 function encode(entry: CachedIntrospection): string {
-  // Exactly what the decision on a hit needs: Authlete's OK reply (it never echoes the token), the
-  // thumbprint of the key it was accepted with, its nonce and the time it stops being reusable.
-  const stored: StoredEntry = { v: FORMAT, facts: entry.facts, jkt: entry.jkt, nonce: entry.nonce, until: entry.until }
+  // What the decision on a hit needs: Authlete's OK reply (it never echoes the token; it is also
+  // `auth.raw`), the thumbprint of the key it was accepted with, its nonce and the time it stops
+  // being reusable. Not `responseContent`: the WWW-Authenticate text of a denial, unused on an OK.
+  const { responseContent: _unused, ...facts } = entry.facts
+  const stored: StoredEntry = { v: FORMAT, facts: facts as CachedIntrospection['facts'], jkt: entry.jkt, nonce: entry.nonce, until: entry.until }
   return JSON.stringify(stored)
 }
 

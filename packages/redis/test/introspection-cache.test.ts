@@ -44,6 +44,9 @@ describeWithRedis('createRedisIntrospectionCache on a real redis-server', () => 
     const pttl = await client.pttl(DEFAULT_CACHE_PREFIX + cacheKey(3))
     expect(pttl).toBeGreaterThan(12_000)
     expect(pttl).toBeLessThanOrEqual(12_345)
+    // An OK's responseContent (a denial's WWW-Authenticate text) is not kept.
+    await cache.set(cacheKey(5), { ...written, facts: { ...written.facts, responseContent: 'Bearer error="invalid_request"' } }, 1000)
+    expect(JSON.parse((await client.get(DEFAULT_CACHE_PREFIX + cacheKey(5)))!).facts).toEqual(written.facts)
     const custom = createRedisIntrospectionCache(client, { prefix: 'billing:c:' })
     await custom.set(cacheKey(3), written, 1000)
     expect(await client.exists(`billing:c:${cacheKey(3)}`)).toBe(1)
