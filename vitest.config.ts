@@ -19,6 +19,7 @@ const alias = Object.entries({
   hono: 'hono/src/index.ts',
   nestjs: 'nestjs/src/index.ts',
   redis: 'redis/src/index.ts',
+  opentelemetry: 'opentelemetry/src/index.ts',
 }).map(([name, path]) => ({ find: new RegExp(`^@authlete-guard/${name}$`), replacement: src(path) }))
 
 const project = (name: string, include: string[]) => ({
@@ -34,7 +35,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 120_000,
     projects: [
-      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis'].map((name) =>
+      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis', 'opentelemetry'].map((name) =>
         project(name, [`packages/${name}/test/**/*.test.ts`]),
       ),
       project('cross-package', ['test/**/*.test.ts']),

@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis'] as const
-// Nest itself, which @authlete-guard/nestjs imports at run time (decorators, tokens), with its own peers.
-const RUNTIME_PEERS = { '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.2' }
+const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis', 'opentelemetry'] as const
+// Nest itself, which @authlete-guard/nestjs imports at run time (decorators, tokens), with its own
+// peers; the OpenTelemetry API, which @authlete-guard/opentelemetry imports at run time.
+const RUNTIME_PEERS = { '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.2', '@opentelemetry/api': '~1.9.1' }
 const dir = (name: string) => join(root, 'packages', name)
 const manifest = (name: string) => JSON.parse(readFileSync(join(dir(name), 'package.json'), 'utf8'))
 
@@ -77,21 +78,23 @@ describe('installed from the packed tarballs into a scratch project', () => {
       import { protect as honoProtect } from '@authlete-guard/hono'
       import { AuthleteGuardModule, Protect, Auth } from '@authlete-guard/nestjs'
       import { createRedisReplayStore, createRedisIntrospectionCache } from '@authlete-guard/redis'
+      import { instrumentAuthleteGuard } from '@authlete-guard/opentelemetry'
       import { createGuard as createNodeGuard, fromNodeRequest } from '@authlete-guard/core/node'
       import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
       import { decide } from '@authlete-guard/core/unstable'
       const emu = await startEmulator()
+      const instrumentation = instrumentAuthleteGuard() // the API's no-op providers: nothing registered
       const guard = createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken } })
       const key = await createDpopKeyPair('ES256')
       const { accessToken } = await emu.createToken({ subject: 'alice', scopes: ['read'], dpopKeyThumbprint: key.thumbprint })
       const htu = 'http://api.example.com/x'
       const dpop = await createDpopProof(key, { htm: 'GET', htu, accessToken })
       const d = await guard.check({ method: 'GET', url: '/x', headers: { host: 'api.example.com', authorization: 'DPoP ' + accessToken, dpop } }, { scopes: ['read'] })
-      await guard.close(); await emu.close()
-      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth, typeof honoProtect, typeof createNodeGuard, typeof fromNodeRequest, typeof createAuthorizationServer, typeof decide, typeof AuthleteGuardModule.forRoot, typeof Protect, typeof Auth, typeof createRedisReplayStore, typeof createRedisIntrospectionCache] }))
+      await guard.close(); await emu.close(); instrumentation.disable()
+      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth, typeof honoProtect, typeof createNodeGuard, typeof fromNodeRequest, typeof createAuthorizationServer, typeof decide, typeof AuthleteGuardModule.forRoot, typeof Protect, typeof Auth, typeof createRedisReplayStore, typeof createRedisIntrospectionCache, typeof instrumentAuthleteGuard] }))
     `)
     const { stdout } = await run(process.execPath, ['esm.mjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(16).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(17).fill('function') })
   }, 60_000)
 
   it('CJS consumers require every package', async () => {
@@ -105,14 +108,15 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const hono = require('@authlete-guard/hono')
       const nestjs = require('@authlete-guard/nestjs')
       const redis = require('@authlete-guard/redis')
+      const opentelemetry = require('@authlete-guard/opentelemetry')
       const node = require('@authlete-guard/core/node')
       const as = require('@authlete-guard/core/authorization-server')
       let code
       try { core.createGuard({ authlete: { baseUrl: 'nope' } }) } catch (e) { code = e.code }
-      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth, typeof hono.protect, typeof node.createGuard, typeof as.createAuthorizationServer, typeof nestjs.AuthleteGuardModule.forRoot, typeof nestjs.Protect, typeof nestjs.Auth, typeof redis.createRedisReplayStore, typeof redis.createRedisIntrospectionCache] }))
+      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth, typeof hono.protect, typeof node.createGuard, typeof as.createAuthorizationServer, typeof nestjs.AuthleteGuardModule.forRoot, typeof nestjs.Protect, typeof nestjs.Auth, typeof redis.createRedisReplayStore, typeof redis.createRedisIntrospectionCache, typeof opentelemetry.instrumentAuthleteGuard] }))
     `)
     const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(14).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(15).fill('function') })
   }, 60_000)
 
   it('the emulator CLI is installed as a bin', async () => {
