@@ -175,12 +175,15 @@ await Promise.all(
   }),
 )
 
-// One request per variant: the harness is right before anything is timed.
+// Before anything is timed: each variant accepts a good request, and each DPoP verifier refuses a
+// proof signed for another URL (so no variant is fast because it checks nothing).
 for (const v of VARIANTS) {
   const kind = v.kind === 'none' ? 'emu' : v.kind
-  const reply = await rpc(loadgen.child, 'smoke', { port: servers[v.id].port, kind })
-  if (reply.status !== 200) {
-    harnessFailure(`smoke request to ${v.id} answered ${reply.status}:\n${reply.head}\n${reply.body ?? ''}`)
+  const good = await rpc(loadgen.child, 'smoke', { port: servers[v.id].port, kind })
+  const bad = await rpc(loadgen.child, 'smoke', { port: servers[v.id].port, kind, wrongHtu: true })
+  const badOk = v.kind === 'none' ? bad.status === 200 : bad.status === 401 || bad.status === 400
+  if (good.status !== 200 || !badOk) {
+    harnessFailure(`smoke requests to ${v.id}: good proof ${good.status}, proof for another htu ${bad.status}:\n${good.head}\n${good.body ?? ''}\n${bad.head}\n${bad.body ?? ''}`)
     process.exit(1)
   }
 }
@@ -212,6 +215,7 @@ async function runRound(variant, latency) {
     }
   }
   loadgen.child.on('message', onEvent)
+  const callsBefore = await rpc(emulator.child, 'introspections')
   let r
   try {
     r = await rpc(loadgen.child, 'round', { port: servers[variant.id].port, kind: variant.kind, need, warmupMs, durationMs: WINDOW_MS, connections: CONNECTIONS }, 180_000)
@@ -219,6 +223,7 @@ async function runRound(variant, latency) {
     loadgen.child.off('message', onEvent)
   }
   const [, cpu] = await Promise.all(marks)
+  const authleteCalls = (await rpc(emulator.child, 'introspections')) - callsBefore
   if (!r.hist || !cpu) {
     harnessFailure(`${variant.id} @ ${latency} ms: no timed window (proof pool ran out in the warm-up?)`)
     return
@@ -226,9 +231,10 @@ async function runRound(variant, latency) {
   const rate = r.count / r.seconds
   bestRate[variant.id] = Math.max(bestRate[variant.id] ?? 0, rate)
   const foreign = foreignLoad(machine[0], machine[1])
-  results.push({ variant: variant.id, latency, ...r, rate, cpuMicros: cpu.cpuMicros, serverRequests: cpu.requests, foreign })
+  results.push({ variant: variant.id, latency, ...r, rate, cpuMicros: cpu.cpuMicros, serverRequests: cpu.requests, foreign, authleteCalls })
   const note = r.exhausted ? ' (proofs ran out: window cut short)' : ''
-  const other = foreign ? `, other processes ${(foreign.share * CPUS).toFixed(2)} CPU` : ''
+  const use = (child) => ((foreign?.perPid[child.pid] ?? 0) * CPUS).toFixed(2)
+  const other = foreign ? `; CPUs used: server ${use(server)}, load ${use(loadgen.child)}, emulator ${use(emulator.child)}, other processes ${(foreign.share * CPUS).toFixed(2)}` : ''
   process.stderr.write(`  ${variant.id.padEnd(8)} @ ${String(latency).padStart(2)} ms: ${fmtInt(rate).padStart(7)} req/s, ${r.errors} non-2xx, ${(r.prepareMs / 1000).toFixed(1)} s signing${other}${note}\n`)
   if (r.errors + r.warmupErrors > 0) {
     const total = r.count
@@ -316,16 +322,17 @@ function aggregate(variant, latency) {
     p99: percentile(hist, 99),
     cpu: rounds.reduce((a, r) => a + r.cpuMicros, 0) / rounds.reduce((a, r) => a + r.serverRequests, 0),
     errors: rounds.reduce((a, r) => a + r.errors, 0),
+    callsPerRequest: rounds.reduce((a, r) => a + r.authleteCalls, 0) / rounds.reduce((a, r) => a + r.responses, 0),
   }
 }
 
 const table = []
-const header = ['Authlete', 'variant', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s per round', 'non-2xx']
+const header = ['Authlete', 'variant', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s per round', 'non-2xx', 'Authlete calls/req']
 for (const latency of LATENCIES) {
   for (const v of VARIANTS) {
     const a = aggregate(v.id, latency)
     if (!a) continue
-    table.push([`+${latency} ms`, v.label, fmtInt(a.rate), fmtMs(a.mean), fmtMs(a.p50), fmtMs(a.p99), fmtInt(a.cpu), a.rates.map(fmtInt).join(' / '), String(a.errors)])
+    table.push([`+${latency} ms`, v.label, fmtInt(a.rate), fmtMs(a.mean), fmtMs(a.p50), fmtMs(a.p99), fmtInt(a.cpu), a.rates.map(fmtInt).join(' / '), String(a.errors), a.callsPerRequest.toFixed(a.callsPerRequest > 0 && a.callsPerRequest < 0.01 ? 4 : 2)])
   }
 }
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)))

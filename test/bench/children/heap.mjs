@@ -6,7 +6,7 @@ import { createGuard } from '@authlete-guard/core'
 
 const total = Number(process.env.BENCH_HEAP_TOKENS ?? 1_000_000)
 const budgetMs = Number(process.env.BENCH_HEAP_BUDGET_MS ?? 100_000)
-const concurrency = 256
+const concurrency = 64
 const expiresAt = Date.now() + 3_600_000
 let calls = 0
 const authlete = {

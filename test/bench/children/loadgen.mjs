@@ -144,6 +144,7 @@ function round({ port, kind, need, warmupMs, durationMs, connections }) {
       const statuses = {}
       let phase = 'warmup'
       let count = 0
+      let responses = 0
       let sumMs = 0
       let ok = 0
       let errors = 0
@@ -165,7 +166,7 @@ function round({ port, kind, need, warmupMs, durationMs, connections }) {
           pool[kind].born.splice(0, cursor)
         }
         resolve({
-          count, sumMs, ok, errors, warmupErrors, statuses, firstError, exhausted, prepareMs, proofsUsed: cursor,
+          count, responses, sumMs, ok, errors, warmupErrors, statuses, firstError, exhausted, prepareMs, proofsUsed: cursor,
           seconds: (windowEnd - windowStart) / 1000, hist: windowStart ? hist : null,
         })
       }
@@ -194,6 +195,7 @@ function round({ port, kind, need, warmupMs, durationMs, connections }) {
       }
       for (const socket of sockets) {
         socket.onResponse = (status, head, body) => {
+          responses++
           if (phase === 'window') {
             count++
             const ms = performance.now() - socket.sentAt
@@ -251,9 +253,10 @@ serve({
     return true
   },
   round,
-  async smoke({ port, kind }) {
+  /** One request; `wrongHtu`: its proof signs another URL, which every DPoP verifier must refuse. */
+  async smoke({ port, kind, wrongHtu = false }) {
     const client = clients[0]
-    const proof = proofSigner(client)(htm, htu, client.ath[kind])
+    const proof = proofSigner(client)(htm, wrongHtu ? `http://elsewhere.bench.test${path}` : htu, client.ath[kind])
     return once(port, requestText({ htm, path, host, token: client.tokens[kind], proof }))
   },
   /** n requests with one token, each with its own proof, written at once on n connections. */

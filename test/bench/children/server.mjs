@@ -77,6 +77,14 @@ app.get('/api/me', ...authleteMiddleware(), (req, res) => {
   res.json({ sub: subjectOf(req) })
 })
 
+// express-oauth2-jwt-bearer reports denials as errors carrying status and headers: answer them
+// (quietly: Express's default handler would log every stack).
+app.use((error, req, res, next) => {
+  res.status(error.status ?? 500)
+  if (error.headers) res.set(error.headers)
+  res.json({ error: error.code ?? 'server_error' })
+})
+
 const server = http.createServer(app)
 server.keepAliveTimeout = 60_000
 let requests = 0

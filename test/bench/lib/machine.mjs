@@ -23,8 +23,9 @@ export function snapshot(pids) {
   try {
     const m = machineTicks()
     let ours = 0
-    for (const pid of pids) ours += processTicks(pid)
-    return { ...m, ours }
+    const byPid = {}
+    for (const pid of pids) ours += byPid[pid] = processTicks(pid)
+    return { ...m, ours, byPid }
   } catch {
     return undefined // not Linux
   }
@@ -34,5 +35,7 @@ export function snapshot(pids) {
 export function foreignLoad(a, b) {
   if (!a || !b || b.total === a.total) return undefined
   const cpus = (b.total - a.total) // ticks across all CPUs
-  return { share: Math.max(0, (b.busy - a.busy) - (b.ours - a.ours)) / cpus, steal: (b.steal - a.steal) / cpus }
+  const perPid = {}
+  for (const pid of Object.keys(b.byPid)) perPid[pid] = ((b.byPid[pid] ?? 0) - (a.byPid[pid] ?? 0)) / cpus
+  return { share: Math.max(0, (b.busy - a.busy) - (b.ours - a.ours)) / cpus, steal: (b.steal - a.steal) / cpus, perPid }
 }
