@@ -88,14 +88,14 @@ function ping(port: number): Promise<boolean> {
 
 /**
  * Start a `redis-server` of its own on a random free 127.0.0.1 port, without persistence, and
- * resolve once it answers PING.
+ * resolve once it answers PING. `args` are added to its command line (e.g. `--cluster-enabled yes`).
  *
  * @example
  * const redis = await startRedisServer()
  * const client = new Redis(redis.port, '127.0.0.1')
  * afterAll(() => redis.close())
  */
-export async function startRedisServer(options: { binary?: string; path?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(options: { binary?: string; path?: string; args?: string[] } = {}): Promise<RedisServer> {
   const binary = options.binary ?? locateRedisServer(options.path)
   if (!binary) throw new Error(MISSING_REDIS_MESSAGE)
   const dir = mkdtempSync(join(tmpdir(), 'authlete-guard-redis-'))
@@ -114,7 +114,7 @@ export async function startRedisServer(options: { binary?: string; path?: string
     output = ''
     const proc = spawn(
       binary!,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning', ...(options.args ?? [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     child = proc
