@@ -10,7 +10,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AUTHLETE_CHANNEL, CHECK_CHANNEL, createGuard, type GuardOptions, type RequestLike } from '@authlete-guard/core'
 import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
-import { createDpopKeyPair, createDpopProof, DEFAULT_API_SECRET, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { createDpopKeyPair, createDpopProof, DEFAULT_API_SECRET, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { AUTHLETE_DURATION_BUCKETS, instrumentAuthleteGuard, type AuthleteGuardInstrumentationOptions } from '../src'
 import { unreachableUrl } from '../../../test/support/unreachable'
 
@@ -82,10 +82,10 @@ const idOf = (span: ReadableSpan) => span.spanContext().spanId
 const counts = (points: Point[]) => points.map((p) => ({ ...p.attributes, value: p.value }))
 
 /** Every exported span and metric, as text: no token, proof, credential or query anywhere. */
-async function expectNoSecrets(t: ReturnType<typeof telemetry>, secrets: string[]) {
+async function expectNoSecrets(t: ReturnType<typeof telemetry>, secrets: string[], expected = '/api/me') {
   const spans = t.spans().map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events, links: s.links, resource: s.resource.attributes }))
   const text = JSON.stringify([spans, await t.allMetrics()])
-  expect(text).toContain('/api/me') // the scan reads the attributes it means to
+  expect(text).toContain(expected) // the scan reads the attributes it means to
   for (const secret of [...secrets, emu.accessToken, DEFAULT_API_SECRET, 'secret-query']) expect(text).not.toContain(secret)
 }
 
@@ -290,17 +290,23 @@ describe('spans and metrics of guard.check()', () => {
 })
 
 describe('Authlete calls outside a check', () => {
-  it('the authorization server\'s calls: a root CLIENT span each, in the histogram by API path', async () => {
+  it('the authorization server\'s calls: a root CLIENT span each, in the histogram by API path; the issued token nowhere', async () => {
     const t = telemetry()
     const as = createAuthorizationServer({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken } })
     cleanups.push(() => as.close())
-    await as.token({ method: 'POST', url: '/token', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded' } }, 'grant_type=client_credentials')
+    const body = `grant_type=client_credentials&client_id=${DEFAULT_CLIENT.clientId}&client_secret=${DEFAULT_CLIENT.clientSecret}`
+    const result = await as.token({ method: 'POST', url: '/token', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded' } }, body)
+    // Authlete's reply holds the new token (Node's tracePromise even sets it as the channel
+    // context's `result`); the telemetry copies named fields only.
+    const issued = String(result.authlete?.accessToken)
+    expect(issued).toMatch(/^\S{20,}$/)
     const [call] = t.span('authlete_guard.authlete')
     expect(t.span('authlete_guard.check')).toEqual([])
     expect(call!.kind).toBe(SpanKind.CLIENT)
     expect(call!.attributes).toMatchObject({ 'url.path': `/api/${emu.serviceId}/auth/token`, 'http.response.status_code': 200 })
     expect(parentOf(call!)).toBeUndefined()
     expect((await t.points('authlete_guard.authlete.duration')).map((p) => p.attributes)).toEqual([{ api_path: `/api/${emu.serviceId}/auth/token`, outcome: 'success' }])
+    await expectNoSecrets(t, [issued, DEFAULT_CLIENT.clientSecret], '/auth/token')
   })
 })
 
