@@ -5,7 +5,8 @@ import type { Counter, Histogram, MeterProvider } from '@opentelemetry/api'
  * meter's name): filter on it, or name it in a metrics `View`.
  *
  * @example
- * new View({ meterName: INSTRUMENTATION_SCOPE, instrumentName: 'authlete_guard.decisions', ... })
+ * // SDK 2.x: other buckets for the Authlete latency histogram
+ * new MeterProvider({ readers, views: [{ meterName: INSTRUMENTATION_SCOPE, instrumentName: 'authlete_guard.authlete.duration', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.05, 0.1, 0.5, 1] } } }] })
  */
 export const INSTRUMENTATION_SCOPE = '@authlete-guard/opentelemetry'
 

@@ -5,13 +5,13 @@
 import diagnostics from 'node:diagnostics_channel'
 import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type MeterProvider as MeterProviderApi, type TracerProvider } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
+import { AggregationTemporality, AggregationType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AUTHLETE_CHANNEL, CHECK_CHANNEL, createGuard, type GuardOptions, type RequestLike } from '@authlete-guard/core'
 import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
 import { createDpopKeyPair, createDpopProof, DEFAULT_API_SECRET, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
-import { AUTHLETE_DURATION_BUCKETS, instrumentAuthleteGuard, type AuthleteGuardInstrumentationOptions } from '../src'
+import { AUTHLETE_DURATION_BUCKETS, INSTRUMENTATION_SCOPE, instrumentAuthleteGuard, type AuthleteGuardInstrumentationOptions } from '../src'
 import { unreachableUrl } from '../../../test/support/unreachable'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
@@ -47,12 +47,12 @@ interface Point {
 }
 
 /** SDK providers on in-memory exporters, and the instrumentation on them. */
-function telemetry(options: AuthleteGuardInstrumentationOptions | 'global' = {}) {
+function telemetry(options: AuthleteGuardInstrumentationOptions | 'global' = {}, views: ViewOptions[] = []) {
   const spanExporter = new InMemorySpanExporter()
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] })
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
   const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 })
-  const meterProvider = new MeterProvider({ readers: [reader] })
+  const meterProvider = new MeterProvider({ readers: [reader], views })
   const instrumentation = instrumentAuthleteGuard(options === 'global' ? {} : { tracerProvider, meterProvider, ...options })
   cleanups.push(async () => {
     instrumentation.disable()
@@ -343,6 +343,16 @@ describe('instrumentAuthleteGuard()', () => {
     await guard.check(request(token, await proof(token)))
     expect(t.spans().map((s) => s.name).sort()).toEqual(['authlete_guard.authlete', 'authlete_guard.check'])
     expect(counts(await t.points('authlete_guard.decisions'))).toEqual([{ outcome: 'allowed', status: 200, source: 'authlete', value: 1 }])
+  })
+
+  it('a metrics View on INSTRUMENTATION_SCOPE replaces the histogram\'s buckets', async () => {
+    const boundaries = [0.05, 0.1, 0.5, 1]
+    const t = telemetry({}, [{ meterName: INSTRUMENTATION_SCOPE, instrumentName: 'authlete_guard.authlete.duration', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries } } }])
+    const guard = guardWith()
+    const token = await bound()
+    await guard.check(request(token, await proof(token)))
+    const [duration] = await t.points('authlete_guard.authlete.duration')
+    expect((duration!.value as Exclude<Point['value'], number>).buckets.boundaries).toEqual(boundaries)
   })
 
   it('a throwing tracer or meter changes no decision and raises nothing', async () => {
