@@ -287,7 +287,14 @@ export function createGuard(options: GuardOptions): Guard {
       })
       return decision
     }
-    const decision = traced ? await checkChannel!.tracePromise(work, event) : await work()
+    // As for Authlete calls: the traced function returns nothing, so the decision (and its
+    // principal) never lands on the published context as `result`.
+    let decision!: Decision
+    const capture = async () => {
+      decision = await work()
+    }
+    if (traced) await checkChannel!.tracePromise(capture, event)
+    else await capture()
     if (onDecision) {
       try {
         onDecision(event)

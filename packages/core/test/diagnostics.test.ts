@@ -2,7 +2,7 @@
 // authlete-guard:authlete tracing channels and the onDecision callback. No secret in any field.
 import diagnostics from 'node:diagnostics_channel'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { AUTHLETE_CHANNEL, CHECK_CHANNEL, createGuard, type AuthleteCallEvent, type CheckEvent, type GuardOptions, type RequestLike } from '../src'
 import { createAuthorizationServer } from '../src/authorization-server'
 import { unreachableUrl } from '../../../test/support/unreachable'
@@ -17,6 +17,7 @@ const checkHandlers = {
   start: (e: unknown) => checks.push({ phase: 'start', event: { ...(e as CheckEvent) } }),
   asyncEnd: (e: unknown) => checks.push({ phase: 'asyncEnd', event: { ...(e as CheckEvent) } }),
 }
+// Whatever tracePromise adds to the context (`result`, `error`) is part of what subscribers see.
 const callHandlers = {
   start: (e: unknown) => calls.push({ phase: 'start', event: { ...(e as AuthleteCallEvent) } }),
   asyncEnd: (e: unknown) => calls.push({ phase: 'asyncEnd', event: { ...(e as AuthleteCallEvent) } }),
@@ -133,9 +134,15 @@ describe('authlete-guard:authlete', () => {
     expect(end.durationMs).toBeGreaterThan(0)
     calls.length = 0
     const as = createAuthorizationServer({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken } })
-    await as.token({ method: 'POST', url: '/token', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded' } }, 'grant_type=client_credentials')
-    expect(calls.find((c) => c.phase === 'asyncEnd')?.event).toMatchObject({ apiPath: `/api/${emu.serviceId}/auth/token`, httpStatus: 200 })
-    expectNoSecrets([token])
+    const issued = await as.token(
+      { method: 'POST', url: '/token', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded' } },
+      `grant_type=client_credentials&client_id=${DEFAULT_CLIENT.clientId}&client_secret=${DEFAULT_CLIENT.clientSecret}`,
+    )
+    const newToken = issued.done ? (JSON.parse(issued.body) as { access_token?: string }).access_token : undefined
+    expect(newToken).toBeTruthy()
+    expect(calls.find((c) => c.phase === 'asyncEnd')?.event).toMatchObject({ apiPath: `/api/${emu.serviceId}/auth/token`, httpStatus: 200, action: 'OK' })
+    // The published context never carries Authlete's reply (tracePromise's `result`): no issued token, no secret.
+    expectNoSecrets([token, newToken!, DEFAULT_CLIENT.clientSecret])
     await Promise.all([guard.close(), as.close()])
   })
 })

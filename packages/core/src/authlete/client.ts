@@ -38,13 +38,15 @@ export function clientOnTransport(config: AuthleteConfig, transport: AuthleteTra
     if (authleteChannel?.hasSubscribers !== true) return send<T>(path, body)
     const event = { apiPath: config.apiPath(path) } as AuthleteCallEvent
     const started = performance.now()
-    return authleteChannel.tracePromise(async () => {
+    // The traced function returns nothing: tracePromise puts its result on the published context,
+    // and Authlete's reply can hold a token it just issued (/auth/token). Only named fields go out.
+    let reply: T | undefined
+    await authleteChannel.tracePromise(async () => {
       try {
-        const reply = await send<T>(path, body, event)
+        reply = await send<T>(path, body, event)
         const { action, resultCode } = reply as { action?: unknown; resultCode?: unknown }
         event.action = typeof action === 'string' ? action.slice(0, 64) : undefined
         event.resultCode = typeof resultCode === 'string' ? resultCode.slice(0, 16) : undefined
-        return reply
       } catch (error) {
         event.errorCode = (error as { code?: string }).code
         event.resultCode ??= (error as { resultCode?: string }).resultCode
@@ -53,6 +55,7 @@ export function clientOnTransport(config: AuthleteConfig, transport: AuthleteTra
         event.durationMs = performance.now() - started
       }
     }, event)
+    return reply as T
   }
 
   async function send<T>(path: string, body: unknown, event?: AuthleteCallEvent): Promise<T> {
