@@ -33,6 +33,8 @@ const STORE_TIMEOUT_MS = 2000
 
 /** Where a check was decided and why (filled as it runs). */
 interface Note {
+  /** Someone listens (onDecision, the check channel): worth an extra call to explain a key mismatch. */
+  detailed?: boolean
   scheme?: 'DPoP' | 'Bearer' | undefined
   source: CheckEvent['source']
   reason?: DecisionReason | undefined
@@ -140,6 +142,17 @@ export function createGuard(options: GuardOptions): Guard {
     return { allowed: true, auth: toAccessTokenInfo(facts, challenge.scheme, source), headers }
   }
 
+  /** The thumbprint a token is bound to (RFC 7662 `cnf.jkt`), for operators; `undefined` if unknown. */
+  async function boundThumbprint(token: string): Promise<string | undefined> {
+    try {
+      const reply = await authlete.call<{ responseContent?: unknown }>('/auth/introspection/standard', { parameters: `token=${encodeURIComponent(token)}` })
+      const content = typeof reply.responseContent === 'string' ? (JSON.parse(reply.responseContent) as { cnf?: { jkt?: unknown } }) : undefined
+      return typeof content?.cnf?.jkt === 'string' ? content.cnf.jkt.slice(0, 64) : undefined
+    } catch {
+      return undefined // only an explanation: the denial stands either way
+    }
+  }
+
   /** One Authlete call and the decision on its reply. */
   async function introspect(body: IntrospectionRequest, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }): Promise<{ decision: Decision; response: IntrospectionResponse }> {
     const response = await authlete.call<IntrospectionResponse>('/auth/introspection', body)
@@ -235,6 +248,9 @@ export function createGuard(options: GuardOptions): Guard {
       note.source = facts?.source ?? 'authlete'
       if (decision && !decision.allowed) {
         note.reason = { check: 'authlete', resultCode: lastResultCode, proofJkt: proof?.jkt }
+        // A key mismatch (A065309): when someone is listening, name the key the token is bound to
+        // too, from RFC 7662 introspection (cnf.jkt): one more call, on this failure only.
+        if (note.detailed && proof && lastResultCode === 'A065309') note.reason.tokenJkt = await boundThumbprint(body.token)
         if (decision.cause) report(decision.cause, 'introspection', request, path)
         return decision
       }
@@ -273,7 +289,7 @@ export function createGuard(options: GuardOptions): Guard {
     const started = performance.now()
     const event = { method: request.method.toUpperCase(), path: requestPath(request.url), scheme: undefined, route } as CheckEvent
     const work = async () => {
-      const note: Note = { source: 'local' }
+      const note: Note = { source: 'local', detailed: true }
       const decision = withReason(await run(request, route, note), note)
       Object.assign(event, {
         scheme: note.scheme,

@@ -99,12 +99,13 @@ describe('authlete-guard:check and onDecision', () => {
     expect(Math.abs((reason.now as number) - (iat + 1000))).toBeLessThanOrEqual(2)
     await guard.close()
   })
-  it('Authlete refusal (another key): source authlete, the result code and the proof\'s thumbprint', async () => {
+  it('Authlete refusal (another key): source authlete, the result code and both thumbprints', async () => {
     const guard = guardWith()
     const token = await bound()
     const other = await createDpopKeyPair('ES256')
     await guard.check(request(token, await createDpopProof(other, { htm: 'GET', htu: `${ORIGIN}/api/me`, accessToken: token })))
-    expect(ended()[0]).toMatchObject({ allowed: false, status: 401, source: 'authlete', reason: { check: 'authlete', resultCode: 'A065309', proofJkt: other.thumbprint } })
+    // Both thumbprints: the proof's, and the one the token is bound to (RFC 7662 cnf.jkt).
+    expect(ended()[0]).toMatchObject({ allowed: false, status: 401, source: 'authlete', reason: { check: 'authlete', resultCode: 'A065309', proofJkt: other.thumbprint, tokenJkt: key.thumbprint } })
     await guard.close()
   })
   it('Authlete failure: 500 with the error code; the call event has the error', async () => {
