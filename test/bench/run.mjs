@@ -423,7 +423,7 @@ if (profile) {
     for (const r of busy) groups.set(where(r), (groups.get(where(r)) ?? 0) + r.micros)
     const pct = (micros) => `${((micros / total) * 100).toFixed(1).padStart(5)}%`
     const short = (url) => url.replace(/^file:\/\/.*?\/(packages|node_modules)\//, '$1/').replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')
-    console.log(`\nCPU profile of the ${profile} server, whole run (main thread only: WebCrypto verify runs on libuv threads), share of busy time:`)
+    console.log(`\nCPU profile of the ${profile} server, whole run, share of busy main-thread time (WebCrypto calls show up as jobPromise in node:internal/crypto/util; their libuv-thread part is not sampled):`)
     for (const [name, micros] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(micros)}  ${name}`)
     console.log('\nTop self time:')
     for (const r of busy.slice(0, 15)) console.log(`  ${pct(r.micros)}  ${r.name}  ${short(r.url)}:${r.line}`)
