@@ -196,8 +196,10 @@ export function createGuard(options: GuardOptions): Guard {
 
     try {
       let proof: CheckedProof | undefined
+      // One SHA-256 of the token per request: the proof's ath and the cache key.
+      const tokenHash = scheme === 'DPoP' || cache !== undefined ? await sha256(body.token) : undefined
       if (scheme === 'DPoP') {
-        const checked = await checkProof(body.dpop!, { htm: body.htm!, htu: body.htu!, accessToken: body.token, algs: context.dpopAlgs, now: now(), maxAgeSeconds, maxFutureSeconds })
+        const checked = await checkProof(body.dpop!, { htm: body.htm!, htu: body.htu!, accessToken: body.token, tokenHash, algs: context.dpopAlgs, now: now(), maxAgeSeconds, maxFutureSeconds })
         if (!checked.ok) {
           note.reason = checked.reason
           return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: checked.description, scheme }, challenge)
@@ -208,7 +210,7 @@ export function createGuard(options: GuardOptions): Guard {
       // Cached facts serve only a presentation like the one Authlete accepted: same scheme, and
       // for DPoP a locally verified proof of the same key. Certificate-bound tokens always ask Authlete.
       const cacheable = cache !== undefined && !body.clientCertificate && (proof === undefined || proof.signatureVerified)
-      const key = cacheable ? `${await sha256(body.token)} ${scheme} ${proof?.jkt ?? ''}` : undefined
+      const key = cacheable ? `${tokenHash} ${scheme} ${proof?.jkt ?? ''}` : undefined
       let decision: Decision | undefined
       let lastResultCode: string | undefined
       let facts: { response: IntrospectionResponse; nonce: string | undefined; source: 'authlete' | 'cache' } | undefined

@@ -1,4 +1,4 @@
-import { verifyAlgorithm, MIN_RSA_BITS } from './algorithms'
+import { verifyAlgorithm, MIN_RSA_BITS, type VerifyAlgorithm } from './algorithms'
 import { fromBase64url, jsonSegment, sha256, utf8 } from './encoding'
 import { jwkThumbprint, publicJwkFault, type PublicJwk } from './jwk'
 import type { DecisionReason } from '../diagnostics'
@@ -11,6 +11,8 @@ export interface ProofExpectation {
   htu: string
   /** The access token the proof must hash in `ath` (check 10). */
   accessToken: string
+  /** base64url(SHA-256(accessToken)), when the caller has it already (one hash per request). */
+  tokenHash?: string | undefined
   /** Accepted `alg` values (check 5). */
   algs: readonly string[]
   /** Current time, ms since the epoch. */
@@ -36,7 +38,12 @@ export interface CheckedProof {
 }
 
 /** A refused proof: the client's description, and the operator's reason (no proof or token in it). */
-export type ProofCheck = CheckedProof | { ok: false; description: string; reason: DecisionReason }
+export type ProofCheck = CheckedProof | ProofFailure
+export interface ProofFailure {
+  ok: false
+  description: string
+  reason: DecisionReason
+}
 
 /** Largest `jti` accepted: a nonce of 128+ bits fits many times over (RFC 9449 §4.2). */
 export const MAX_JTI_LENGTH = 256
@@ -72,23 +79,21 @@ function normalisedHtu(value: string): string | undefined {
   }
 }
 
-const fail = (description: string, reason: DecisionReason): ProofCheck => ({ ok: false, description, reason })
+const fail = (description: string, reason: DecisionReason): ProofFailure => ({ ok: false, description, reason })
 /** A URL without its query and fragment: reasons never carry a query. */
 const withoutQuery = (url: string) => url.split(/[?#]/)[0]!
 
-/**
- * RFC 9449 §4.3 checks of a DPoP proof for resource access, done locally with WebCrypto: one
- * compact JWS, `typ` `dpop+jwt`, an `alg` of `algs`, a public `jwk` and a signature that verifies
- * with it, `htm`, `htu`, `iat` inside the window, a `jti` of at most `MAX_JTI_LENGTH` characters
- * and `ath` = SHA-256 of the token. Whether the token is bound to the key (`cnf.jkt`) is Authlete's
- * answer (or the cache's pinned thumbprint); replay is the replay store's.
- */
-export async function checkProof(proof: string, expected: ProofExpectation): Promise<ProofCheck> {
-  const parts = proof.split('.')
-  if (parts.length !== 3) return fail('The DPoP proof is not a compact JWS.', { check: 'jws' })
-  const header = jsonSegment(parts[0]!)
-  const claims = jsonSegment(parts[1]!)
-  if (!header || !claims) return fail('The DPoP proof is not a JWT.', { check: 'jws' })
+/** A proof header that passed every check: what the signature check needs. */
+interface KnownHeader {
+  alg: string
+  jwk: PublicJwk
+  jkt: string
+  algorithm: VerifyAlgorithm | undefined
+}
+const knownHeaders = new Map<string, KnownHeader>()
+
+/** The header checks (RFC 9449 §4.3 checks 4-7): typ, alg, a public jwk that fits it; its thumbprint. */
+async function checkHeader(header: Record<string, unknown>, expected: ProofExpectation): Promise<{ ok: true; header: KnownHeader } | ProofFailure> {
   if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') return fail('The DPoP proof\'s typ is not dpop+jwt.', { check: 'typ', actual: typeof header.typ === 'string' ? header.typ.slice(0, 64) : typeof header.typ })
   const alg = header.alg
   if (typeof alg !== 'string' || !expected.algs.includes(alg)) return fail(`The DPoP proof's alg is not one of ${expected.algs.join(' ')}.`, { check: 'alg', actual: typeof alg === 'string' ? alg.slice(0, 32) : typeof alg, expected: expected.algs.join(' ') })
@@ -100,6 +105,36 @@ export async function checkProof(proof: string, expected: ProofExpectation): Pro
     return fail(`The DPoP proof's jwk does not fit alg ${alg}.`, { check: 'jwk', alg })
   }
   if (jwk.kty === 'RSA' && (fromBase64url(jwk.n as string)?.length ?? 0) * 8 < MIN_RSA_BITS) return fail(`The DPoP proof's RSA key is shorter than ${MIN_RSA_BITS} bits.`, { check: 'jwk', minBits: MIN_RSA_BITS })
+  return { ok: true, header: { alg, jwk, jkt: await jwkThumbprint(jwk), algorithm } }
+}
+
+/**
+ * RFC 9449 §4.3 checks of a DPoP proof for resource access, done locally with WebCrypto: one
+ * compact JWS, `typ` `dpop+jwt`, an `alg` of `algs`, a public `jwk` and a signature that verifies
+ * with it, `htm`, `htu`, `iat` inside the window, a `jti` of at most `MAX_JTI_LENGTH` characters
+ * and `ath` = SHA-256 of the token. Whether the token is bound to the key (`cnf.jkt`) is Authlete's
+ * answer (or the cache's pinned thumbprint); replay is the replay store's.
+ */
+export async function checkProof(proof: string, expected: ProofExpectation): Promise<ProofCheck> {
+  const parts = proof.split('.')
+  if (parts.length !== 3) return fail('The DPoP proof is not a compact JWS.', { check: 'jws' })
+  const claims = jsonSegment(parts[1]!)
+  // A client signs every proof with the same key and header: a header seen before skips parsing,
+  // the jwk checks and the thumbprint hash (the alg is still checked against this guard's list).
+  let known = knownHeaders.get(parts[0]!)
+  if (!known) {
+    const header = jsonSegment(parts[0]!)
+    if (!header || !claims) return fail('The DPoP proof is not a JWT.', { check: 'jws' })
+    const checked = await checkHeader(header, expected)
+    if (!checked.ok) return checked
+    known = checked.header
+    knownHeaders.set(parts[0]!, known)
+    if (knownHeaders.size > MAX_CACHED_KEYS) knownHeaders.delete(knownHeaders.keys().next().value!)
+  } else if (!expected.algs.includes(known.alg)) {
+    return fail(`The DPoP proof's alg is not one of ${expected.algs.join(' ')}.`, { check: 'alg', actual: known.alg, expected: expected.algs.join(' ') })
+  }
+  if (!claims) return fail('The DPoP proof is not a JWT.', { check: 'jws' })
+  const { alg, jwk, jkt, algorithm } = known
 
   const { jti, htm, htu, iat, ath, nonce } = claims
   if (typeof jti !== 'string' || jti === '') return fail('The DPoP proof has no jti.', { check: 'jti' })
@@ -115,9 +150,8 @@ export async function checkProof(proof: string, expected: ProofExpectation): Pro
   if (seconds - iat > expected.maxAgeSeconds) return fail('The DPoP proof is too old (iat).', iatReason)
   if (iat - seconds > expected.maxFutureSeconds) return fail('The DPoP proof is issued in the future (iat).', iatReason)
   if (nonce !== undefined && typeof nonce !== 'string') return fail('The DPoP proof\'s nonce is not a string.', { check: 'nonce' })
-  if (typeof ath !== 'string' || ath !== (await sha256(expected.accessToken))) return fail('The DPoP proof\'s ath does not match the access token.', { check: 'ath' })
+  if (typeof ath !== 'string' || ath !== (expected.tokenHash ?? (await sha256(expected.accessToken)))) return fail('The DPoP proof\'s ath does not match the access token.', { check: 'ath' })
 
-  const jkt = await jwkThumbprint(jwk)
   if (!algorithm) return { ok: true, jkt, jti, nonce, signatureVerified: false }
   const signature = fromBase64url(parts[2]!)
   if (!signature) return fail('The DPoP proof\'s signature is not base64url.', { check: 'signature' })
