@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `node test/bench/redis.mjs` (after `pnpm build`): the guard with its cache on, in-memory stores
 // versus the Redis stores (@authlete-guard/redis: shared introspection cache and replay store), on
-// the same Express 5 server under the same load. Stand-alone until `pnpm bench` takes variants.
+// the same Express 5 server under the same load. `pnpm bench` runs it after run.mjs when redis-server is installed.
 //
 // Processes, all on 127.0.0.1: this one (emulator as Authlete, load generator, report), one
 // server per variant (forked from this file with --server; only one is loaded at a time), and a
