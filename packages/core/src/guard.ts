@@ -10,7 +10,7 @@ import { checkChannel, type CheckEvent, type DecisionReason } from './diagnostic
 import { createIntrospectionCache, type IntrospectionCache } from './cache/introspection-cache'
 import { unmetRequirement } from './cache/requirements'
 import { denyCredentials, toAccessTokenInfo, type ChallengeOptions } from './decision'
-import { sha256 } from './dpop/encoding'
+import { webCrypto, type ProofCrypto } from './dpop/crypto'
 import { checkProof, type CheckedProof } from './dpop/verify'
 import { dpopNonceOf } from './response-headers'
 import { createMemoryReplayStore, type ReplayStore } from './replay/store'
@@ -115,6 +115,11 @@ function storeCall<T>(promise: Promise<T>, what = 'introspection cache store'): 
  * if (decision.allowed) console.log(decision.auth.subject, decision.auth.source)
  */
 export function createGuard(options: GuardOptions): Guard {
+  return createGuardWith(options, webCrypto)
+}
+
+/** `createGuard` with the runtime's DPoP primitives (`@authlete-guard/core/node` passes node:crypto's). */
+export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto): Guard {
   if (!options || typeof options !== 'object') invalid('createGuard needs an options object with at least { authlete }.')
   rejectUnknownKeys(options, GUARD_OPTION_KEYS, 'createGuard')
   const { authlete: authleteOptions, cache: cacheOption, replay: replayOption, dpopIat, now: clock, onDecision, ...rest } = options
@@ -197,9 +202,9 @@ export function createGuard(options: GuardOptions): Guard {
     try {
       let proof: CheckedProof | undefined
       // One SHA-256 of the token per request: the proof's ath and the cache key.
-      const tokenHash = scheme === 'DPoP' || cache !== undefined ? await sha256(body.token) : undefined
+      const tokenHash = scheme === 'DPoP' || cache !== undefined ? await proofCrypto.sha256(body.token) : undefined
       if (scheme === 'DPoP') {
-        const checked = await checkProof(body.dpop!, { htm: body.htm!, htu: body.htu!, accessToken: body.token, tokenHash, algs: context.dpopAlgs, now: now(), maxAgeSeconds, maxFutureSeconds })
+        const checked = await checkProof(body.dpop!, { htm: body.htm!, htu: body.htu!, accessToken: body.token, tokenHash, crypto: proofCrypto, algs: context.dpopAlgs, now: now(), maxAgeSeconds, maxFutureSeconds })
         if (!checked.ok) {
           note.reason = checked.reason
           return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: checked.description, scheme }, challenge)
@@ -262,7 +267,7 @@ export function createGuard(options: GuardOptions): Guard {
       // RFC 9449 §11.1: each proof once. Remembered last, when every other check has passed.
       // (The same request through a second guard already spent its proof: no false replay.)
       if (proof && replay && !sameRequest) {
-        const first = await storeCall(replay.remember(await sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), 'DPoP replay store')
+        const first = await storeCall(replay.remember(await proofCrypto.sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), 'DPoP replay store')
         if (!first) {
           note.source = 'local'
           note.reason = { check: 'replay', proofJkt: proof.jkt }

@@ -1,4 +1,3 @@
-import { sha256 } from './encoding'
 
 /** A public JWK as a DPoP proof carries it (RFC 9449 §4.2 `jwk`). */
 export type PublicJwk = Record<string, unknown> & { kty: string }
@@ -28,7 +27,7 @@ export function publicJwkFault(jwk: unknown): string | undefined {
  * RFC 7638 JWK thumbprint (SHA-256, base64url) of a checked public JWK: the value a DPoP-bound
  * token's `cnf.jkt` holds.
  */
-export function jwkThumbprint(jwk: PublicJwk): Promise<string> {
+export function jwkThumbprint(jwk: PublicJwk, sha256: (text: string) => string | Promise<string>): string | Promise<string> {
   const members = REQUIRED[jwk.kty]!
   return sha256(`{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`)
 }

@@ -1,5 +1,6 @@
 import { verifyAlgorithm, MIN_RSA_BITS, type VerifyAlgorithm } from './algorithms'
-import { fromBase64url, jsonSegment, sha256, utf8 } from './encoding'
+import { webCrypto, MAX_CACHED_KEYS, type ProofCrypto } from './crypto'
+import { fromBase64url, jsonSegment } from './encoding'
 import { jwkThumbprint, publicJwkFault, type PublicJwk } from './jwk'
 import type { DecisionReason } from '../diagnostics'
 
@@ -11,6 +12,8 @@ export interface ProofExpectation {
   htu: string
   /** The access token the proof must hash in `ath` (check 10). */
   accessToken: string
+  /** The primitives to use. Default WebCrypto. */
+  crypto?: ProofCrypto | undefined
   /** base64url(SHA-256(accessToken)), when the caller has it already (one hash per request). */
   tokenHash?: string | undefined
   /** Accepted `alg` values (check 5). */
@@ -47,25 +50,6 @@ export interface ProofFailure {
 
 /** Largest `jti` accepted: a nonce of 128+ bits fits many times over (RFC 9449 §4.2). */
 export const MAX_JTI_LENGTH = 256
-/** Imported keys kept, by algorithm and thumbprint. */
-const MAX_CACHED_KEYS = 1000
-const keys = new Map<string, Promise<CryptoKey>>()
-
-function cachedKey(cacheKey: string, importKey: () => Promise<CryptoKey>): Promise<CryptoKey> {
-  let key = keys.get(cacheKey)
-  if (key) {
-    // Most recently used last: the first entry is the one to drop when full.
-    keys.delete(cacheKey)
-    keys.set(cacheKey, key)
-    return key
-  }
-  key = importKey()
-  keys.set(cacheKey, key)
-  key.catch(() => keys.delete(cacheKey))
-  if (keys.size > MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!)
-  return key
-}
-
 /** `htu` compared as RFC 9449 §4.3 says: scheme and host normalised, no query or fragment. */
 function normalisedHtu(value: string): string | undefined {
   try {
@@ -105,7 +89,7 @@ async function checkHeader(header: Record<string, unknown>, expected: ProofExpec
     return fail(`The DPoP proof's jwk does not fit alg ${alg}.`, { check: 'jwk', alg })
   }
   if (jwk.kty === 'RSA' && (fromBase64url(jwk.n as string)?.length ?? 0) * 8 < MIN_RSA_BITS) return fail(`The DPoP proof's RSA key is shorter than ${MIN_RSA_BITS} bits.`, { check: 'jwk', minBits: MIN_RSA_BITS })
-  return { ok: true, header: { alg, jwk, jkt: await jwkThumbprint(jwk), algorithm } }
+  return { ok: true, header: { alg, jwk, jkt: await jwkThumbprint(jwk, (expected.crypto ?? webCrypto).sha256), algorithm } }
 }
 
 /**
@@ -150,18 +134,14 @@ export async function checkProof(proof: string, expected: ProofExpectation): Pro
   if (seconds - iat > expected.maxAgeSeconds) return fail('The DPoP proof is too old (iat).', iatReason)
   if (iat - seconds > expected.maxFutureSeconds) return fail('The DPoP proof is issued in the future (iat).', iatReason)
   if (nonce !== undefined && typeof nonce !== 'string') return fail('The DPoP proof\'s nonce is not a string.', { check: 'nonce' })
-  if (typeof ath !== 'string' || ath !== (expected.tokenHash ?? (await sha256(expected.accessToken)))) return fail('The DPoP proof\'s ath does not match the access token.', { check: 'ath' })
+  if (typeof ath !== 'string' || ath !== (expected.tokenHash ?? (await (expected.crypto ?? webCrypto).sha256(expected.accessToken)))) return fail('The DPoP proof\'s ath does not match the access token.', { check: 'ath' })
 
   if (!algorithm) return { ok: true, jkt, jti, nonce, signatureVerified: false }
   const signature = fromBase64url(parts[2]!)
   if (!signature) return fail('The DPoP proof\'s signature is not base64url.', { check: 'signature' })
   let valid: boolean
   try {
-    const key = await cachedKey(`${alg} ${jkt}`, () => {
-      const { kty, crv, x, y, n, e } = jwk
-      return crypto.subtle.importKey('jwk', { kty, crv, x, y, n, e } as JsonWebKey, algorithm.import, false, ['verify'])
-    })
-    valid = await crypto.subtle.verify(algorithm.verify, key, signature, utf8(`${parts[0]}.${parts[1]}`))
+    valid = await (expected.crypto ?? webCrypto).verify(alg, algorithm, jwk, `${alg} ${jkt}`, signature, `${parts[0]}.${parts[1]}`)
   } catch {
     // A key the runtime refuses to import (a point off the curve, ...) verifies nothing.
     return fail('The DPoP proof\'s jwk is not a valid key.', { check: 'jwk' })

@@ -10,7 +10,8 @@ import { resolveAuthleteConfig } from '../authlete/config'
 import { createFetchTransport } from '../authlete/fetch-transport'
 import { createAuthorizationServer as createWebAuthorizationServer } from '../authorization-server'
 import type { AuthorizationServer, AuthorizationServerOptions } from '../authorization-server/types'
-import { createGuard as createWebGuard } from '../guard'
+import { createGuardWith } from '../guard'
+import { nodeCrypto } from './crypto'
 import { invalid } from '../options'
 import type { AuthleteClient, AuthleteOptions, Guard, GuardOptions } from '../types'
 import { createUndiciTransport } from './undici-transport'
@@ -84,14 +85,15 @@ function nodeClient<T extends { authlete: NodeAuthleteOptions | AuthleteClient }
 }
 
 /**
- * `createGuard` of the root entry, with an Authlete client on an undici keep-alive pool.
+ * `createGuard` of the root entry, with an Authlete client on an undici keep-alive pool and the
+ * DPoP checks on `node:crypto` (synchronous hashing, verification without a thread-pool hop).
  *
  * @example
  * import { createGuard } from '@authlete-guard/core/node'
  * const guard = createGuard({ authlete: { ...authleteOptionsFromEnv(), connections: 32 } })
  */
 export function createGuard(options: NodeGuardOptions): Guard {
-  return createWebGuard(nodeClient(options) as GuardOptions)
+  return createGuardWith(nodeClient(options) as GuardOptions, nodeCrypto)
 }
 
 /**

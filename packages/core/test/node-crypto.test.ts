@@ -1,0 +1,60 @@
+// The /node guard checks DPoP proofs with node:crypto instead of WebCrypto: the same answers for
+// every algorithm, valid and forged alike (the root entry's checks are pinned in local-verification).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { createGuard as createWebGuard, type Guard, type RequestLike } from '../src'
+import { createGuard as createNodeGuard } from '../src/node'
+import { nodeCrypto } from '../src/node/crypto'
+import { webCrypto } from '../src/dpop/crypto'
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>
+const HTU = 'https://api.example.com/api/me'
+let emu: Emulator
+const guards: Guard[] = []
+
+beforeAll(async () => {
+  emu = await startEmulator()
+  emu.configure({ rejectReplayedProofs: false })
+})
+afterAll(async () => {
+  await Promise.all(guards.map((g) => g.close()))
+  await emu?.close()
+})
+
+const request = (token: string, dpop: string): RequestLike => ({ method: 'GET', url: '/api/me', headers: { host: 'internal', authorization: `DPoP ${token}`, dpop } })
+const make = (create: typeof createWebGuard) => {
+  const guard = create({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, publicUrl: 'https://api.example.com' })
+  guards.push(guard)
+  return guard
+}
+
+describe.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const)('%s', (alg) => {
+  let key: DpopKeyPair
+  let other: DpopKeyPair
+  let token: string
+  beforeAll(async () => {
+    ;[key, other] = await Promise.all([createDpopKeyPair(alg), createDpopKeyPair(alg)])
+    token = (await emu.createToken({ subject: 'alice', scopes: [], dpopKeyThumbprint: key.thumbprint })).accessToken
+  })
+  it.each([
+    ['WebCrypto (root entry)', createWebGuard],
+    ['node:crypto (/node)', createNodeGuard as typeof createWebGuard],
+  ])('%s: a valid proof passes, a forged signature and a foreign jwk fail locally', async (_name, create) => {
+    const guard = make(create)
+    const valid = await createDpopProof(key, { htm: 'GET', htu: HTU, accessToken: token })
+    expect((await guard.check(request(token, valid))).allowed).toBe(true)
+    // The header of one key, the signature of another: refused without Authlete.
+    const [h] = valid.split('.')
+    const [, p, sig] = (await createDpopProof(other, { htm: 'GET', htu: HTU, accessToken: token })).split('.')
+    const before = emu.requests.length
+    const forged = await guard.check(request(token, `${h}.${p}.${sig}`))
+    expect(!forged.allowed && forged.errorDescription).toBe('The DPoP proof\'s signature is invalid.')
+    expect(emu.requests.length).toBe(before)
+  })
+})
+
+describe('the primitives agree', () => {
+  it('SHA-256 in base64url: node:crypto and WebCrypto give the same digest', async () => {
+    for (const text of ['', 'a', 'Zx9.~_-', 'é€😀', 'x'.repeat(10_000)]) expect(nodeCrypto.sha256(text)).toBe(await webCrypto.sha256(text))
+  })
+})
