@@ -51,6 +51,11 @@ function bearerChallenge(options: ChallengeOptions, params: Array<[string, strin
   return renderChallenge('Bearer', [['realm', options.realm], ...params])
 }
 
+/** The guard's own challenge for a request of `scheme` (realm, params, and `algs` for DPoP). */
+export function challengeFor(scheme: 'DPoP' | 'Bearer', options: ChallengeOptions, params: Array<[string, string | undefined]>): string {
+  return scheme === 'DPoP' ? dpopChallenge(options, params) : bearerChallenge(options, params)
+}
+
 /**
  * The denial for credentials refused locally (no Authlete call): RFC 6750 §3.1 for a missing
  * token (both schemes offered, no `error`), 400 `invalid_request` for malformed or ambiguous
@@ -67,7 +72,7 @@ export function denyCredentials(failure: CredentialsFailure, options: ChallengeO
       return deny(401, dpopChallenge(options, [['error', 'invalid_dpop_proof'], ['error_description', failure.description]]))
     case 'invalid_request': {
       const params: Array<[string, string]> = [['error', 'invalid_request'], ['error_description', failure.description]]
-      return deny(400, failure.scheme === 'DPoP' ? dpopChallenge(options, params) : bearerChallenge(options, params))
+      return deny(400, challengeFor(failure.scheme ?? 'Bearer', options, params))
     }
   }
 }
@@ -78,7 +83,7 @@ export function denyServerError(cause: AuthleteGuardError, scheme: 'DPoP' | 'Bea
     ['error', 'server_error'],
     ['error_description', 'The access token could not be verified. Try again later.'],
   ]
-  return deny(500, scheme === 'DPoP' ? dpopChallenge(options, params) : bearerChallenge(options, params), { cause })
+  return deny(500, challengeFor(scheme ?? 'Bearer', options, params), { cause })
 }
 
 /** The token's properties, split by Authlete's `hidden` flag. */
@@ -92,7 +97,8 @@ function propertiesRecords(properties: IntrospectionResponse['properties']): { v
 }
 
 const orUndefined = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value)
-const stringArray = (value: unknown): string[] | undefined =>
+/** The strings of an array from Authlete's reply; `undefined` when it is not an array. */
+export const stringArray = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined
 
 /** Map an OK introspection response to the principal the route sees. */

@@ -114,7 +114,8 @@ export function resolveCommonOptions(options: Omit<GuardOptions, 'authlete'>): E
   return { fixed, trustProxy, realm, dpopAlgs: dpopAlgs ?? DEFAULT_DPOP_ALGS }
 }
 
-const isClient = (value: unknown): value is AuthleteClient =>
+/** An `AuthleteClient` (made by `createAuthleteClient`) rather than connection options. */
+export const isClient = (value: unknown): value is AuthleteClient =>
   typeof value === 'object' && value !== null && typeof (value as AuthleteClient).call === 'function'
 
 /** Resolve `authlete` to a client: an options object gets its own keep-alive pool. */

@@ -1,4 +1,4 @@
-import { denyCredentials, denyForAction, denyServerError, replyHeaderFault } from '../decision'
+import { denyCredentials, denyForAction, denyServerError, replyHeaderFault, stringArray } from '../decision'
 import { AuthleteGuardError, isAuthleteGuardError } from '../errors'
 import { extractIntrospectionRequest } from '../extract'
 import type { DenyDecision, IntrospectionResponse, RequestLike } from '../types'
@@ -30,7 +30,6 @@ export function claimLocales(claimNames: readonly string[]): string[] {
   return [...tags]
 }
 
-const stringArray = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
 
 function fromDenial(denial: DenyDecision, action: UserInfoAction | undefined, raw?: Record<string, unknown>): UserInfoResult {
   const { status, headers, body, cause } = denial
@@ -102,7 +101,7 @@ export async function handleUserInfo(
 
   const userInfoContext = {
     clientId: typeof info.clientId === 'number' ? info.clientId : undefined,
-    scopes: stringArray(info.scopes),
+    scopes: stringArray(info.scopes) ?? [],
     userInfoClaims: typeof info.userInfoClaims === 'string' ? info.userInfoClaims : undefined,
     raw: info,
   }
@@ -110,7 +109,7 @@ export async function handleUserInfo(
   let sub: string | undefined
   let callback = 'getClaims'
   try {
-    const claimNames = stringArray(info.claims)
+    const claimNames = stringArray(info.claims) ?? []
     const collected = getClaims ? await getClaims(subject, claimNames, claimLocales(claimNames), userInfoContext) : {}
     if (collected !== null && collected !== undefined && (typeof collected !== 'object' || Array.isArray(collected))) {
       throw new TypeError('getClaims must return an object of claims.')

@@ -1,8 +1,6 @@
-import { deny, type ChallengeOptions } from '../decision'
-import { renderChallenge } from '../challenge'
+import { challengeFor, deny, stringArray, type ChallengeOptions } from '../decision'
 import type { DenyDecision, IntrospectionResponse, RouteOptions } from '../types'
 
-const stringArray = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
 
 /**
  * A route's requirements judged against token facts Authlete already returned, with Authlete's
@@ -17,12 +15,9 @@ export function unmetRequirement(
   context: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' },
   now: number,
 ): DenyDecision | undefined {
-  const challenge = (error: string, description: string, params: Array<[string, string]> = []) => {
-    const all: Array<[string, string | undefined]> = [['realm', context.realm], ['error', error], ['error_description', description], ...params]
-    if (context.scheme === 'DPoP') all.push(['algs', context.dpopAlgs.join(' ')])
-    return renderChallenge(context.scheme, all)
-  }
-  const scopes = stringArray(facts.scopes)
+  const challenge = (error: string, description: string, params: Array<[string, string]> = []) =>
+    challengeFor(context.scheme, context, [['error', error], ['error_description', description], ...params])
+  const scopes = stringArray(facts.scopes) ?? []
   const required = route.scopes ?? []
   const missing = required.find((scope) => !scopes.includes(scope))
   if (missing !== undefined) {
@@ -31,7 +26,7 @@ export function unmetRequirement(
   if (route.subject !== undefined && route.subject !== facts.subject) {
     return deny(403, challenge('invalid_request', 'The subject of the access token is not the required one.'))
   }
-  const audience = stringArray(facts.accessTokenResources ?? facts.resources)
+  const audience = stringArray(facts.accessTokenResources ?? facts.resources) ?? []
   if ((route.resources ?? []).length > 0 && audience.length > 0 && route.resources!.some((r) => !audience.includes(r))) {
     return deny(403, challenge('insufficient_scope', 'The access token does not cover the required resources.'))
   }

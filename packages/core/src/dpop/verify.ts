@@ -125,7 +125,8 @@ export async function checkProof(proof: string, expected: ProofExpectation): Pro
   if (jti.length > MAX_JTI_LENGTH) return fail(`The DPoP proof's jti is longer than ${MAX_JTI_LENGTH} characters.`, { check: 'jti', length: jti.length })
   if (htm !== expected.htm) return fail('The DPoP proof\'s htm does not match the request method.', { check: 'htm', expected: expected.htm, actual: typeof htm === 'string' ? htm.slice(0, 16) : typeof htm })
   // Most clients sign exactly the URL the guard computes: compare as strings first, parse only when they differ.
-  if (typeof htu !== 'string' || (htu !== expected.htu && (normalisedHtu(htu) === undefined || normalisedHtu(htu) !== normalisedHtu(expected.htu)))) {
+  const proofHtu = typeof htu === 'string' && htu !== expected.htu ? normalisedHtu(htu) : undefined
+  if (typeof htu !== 'string' || (htu !== expected.htu && (proofHtu === undefined || proofHtu !== normalisedHtu(expected.htu)))) {
     return fail('The DPoP proof\'s htu does not match the request URL.', { check: 'htu', expected: expected.htu, actual: typeof htu === 'string' ? withoutQuery(htu).slice(0, 512) : typeof htu })
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) return fail('The DPoP proof has no iat.', { check: 'iat' })

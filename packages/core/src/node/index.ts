@@ -12,7 +12,7 @@ import { createAuthorizationServer as createWebAuthorizationServer } from '../au
 import type { AuthorizationServer, AuthorizationServerOptions } from '../authorization-server/types'
 import { createGuardWith } from '../guard'
 import { nodeCrypto } from './crypto'
-import { invalid } from '../options'
+import { invalid, isClient } from '../options'
 import type { AuthleteClient, AuthleteOptions, Guard, GuardOptions } from '../types'
 import { createUndiciTransport } from './undici-transport'
 
@@ -52,9 +52,6 @@ export type NodeGuardOptions = Omit<GuardOptions, 'authlete'> & { authlete: Node
 
 /** `createAuthorizationServer` options on Node: `authlete` may carry the pool's options. */
 export type NodeAuthorizationServerOptions = Omit<AuthorizationServerOptions, 'authlete'> & { authlete: NodeAuthleteOptions | AuthleteClient }
-
-const isClient = (value: unknown): value is AuthleteClient =>
-  typeof value === 'object' && value !== null && typeof (value as AuthleteClient).call === 'function'
 
 /**
  * An Authlete API client over an undici keep-alive pool (`connections` per origin, or your
