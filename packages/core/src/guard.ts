@@ -13,7 +13,7 @@ import { denyCredentials, toAccessTokenInfo, type ChallengeOptions } from './dec
 import { webCrypto, type ProofCrypto } from './dpop/crypto'
 import { checkProof, type CheckedProof } from './dpop/verify'
 import { dpopNonceOf } from './response-headers'
-import { createMemoryReplayStore, type ReplayStore } from './replay/store'
+import { createMemoryReplayStore, isMemoryReplayStore, type ReplayStore } from './replay/store'
 import type { AllowDecision, Decision, DenyDecision, Guard, GuardOptions, IntrospectionRequest, IntrospectionResponse, RequestLike, RouteOptions } from './types'
 
 export { DEFAULT_TIMEOUT_MS }
@@ -84,16 +84,19 @@ function resolveReplay(replay: GuardOptions['replay']): ReplayStore | undefined 
 /**
  * A store call bounded in time: a store that rejects or does not answer within `STORE_TIMEOUT_MS`
  * becomes `ERR_STORE_UNAVAILABLE`, which denies (500): a failing store never allows, nor hangs.
+ * The built-in in-memory stores answer at once (`inMemory`): no deadline timer for them.
  */
-function storeCall<T>(promise: Promise<T>, what = 'introspection cache store'): Promise<T> {
+function storeCall<T>(promise: Promise<T>, what: string, inMemory: boolean): Promise<T> {
+  const unavailable = (error: unknown): never => {
+    throw new AuthleteGuardError('ERR_STORE_UNAVAILABLE', `The ${what} failed: ${(error as Error)?.message ?? 'unknown error'}.`, { cause: error })
+  }
+  if (inMemory) return promise.catch(unavailable)
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS)
   })
   return Promise.race([promise, deadline])
-    .catch((error: unknown) => {
-      throw new AuthleteGuardError('ERR_STORE_UNAVAILABLE', `The ${what} failed: ${(error as Error)?.message ?? 'unknown error'}.`, { cause: error })
-    })
+    .catch(unavailable)
     .finally(() => clearTimeout(timer))
 }
 
@@ -133,6 +136,7 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
   const now = clock ?? Date.now
   const cache = resolveCache(cacheOption)
   const replay = resolveReplay(replayOption)
+  const replayInMemory = replay !== undefined && isMemoryReplayStore(replay)
   const authlete = resolveAuthlete(authleteOptions)
   const report = createReporter(rest.onError)
   // Keyed by the request's header bag: the same object for every guard a request passes through.
@@ -202,7 +206,9 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
     try {
       let proof: CheckedProof | undefined
       // One SHA-256 of the token per request: the proof's ath and the cache key.
-      const tokenHash = scheme === 'DPoP' || cache !== undefined ? await proofCrypto.sha256(body.token) : undefined
+      // (node:crypto hashes synchronously: no await, no microtask, for a string.)
+      let tokenHash = scheme === 'DPoP' || cache !== undefined ? proofCrypto.sha256(body.token) : undefined
+      if (typeof tokenHash === 'object') tokenHash = await tokenHash
       if (scheme === 'DPoP') {
         const checked = await checkProof(body.dpop!, { htm: body.htm!, htu: body.htu!, accessToken: body.token, tokenHash, crypto: proofCrypto, algs: context.dpopAlgs, now: now(), maxAgeSeconds, maxFutureSeconds })
         if (!checked.ok) {
@@ -222,7 +228,7 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
       const nonceFits = (nonce: string | undefined) => (nonce === undefined && !route.dpopNonceRequired) || (nonce !== undefined && proof?.nonce === nonce)
 
       if (key) {
-        const entry = await storeCall(cache!.get(key, now()))
+        const entry = await storeCall(cache!.get(key, now()), 'introspection cache store', cache!.inMemory)
         if (entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce)) {
           facts = { response: entry.facts, nonce: entry.nonce, source: 'cache' }
         }
@@ -247,7 +253,7 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
           decision = outcome.decision
           if (decision.allowed) {
             const nonce = dpopNonceOf(outcome.response)
-            if (key) await storeCall(cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) }, now()))
+            if (key) await storeCall(cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) }, now()), 'introspection cache store', cache!.inMemory)
             facts = { response: outcome.response, nonce, source: 'authlete' }
           }
         }
@@ -267,7 +273,9 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
       // RFC 9449 §11.1: each proof once. Remembered last, when every other check has passed.
       // (The same request through a second guard already spent its proof: no false replay.)
       if (proof && replay && !sameRequest) {
-        const first = await storeCall(replay.remember(await proofCrypto.sha256(`${proof.jkt} ${proof.jti}`), (maxAgeSeconds + maxFutureSeconds) * 1000), 'DPoP replay store')
+        let replayKey = proofCrypto.sha256(`${proof.jkt} ${proof.jti}`)
+        if (typeof replayKey === 'object') replayKey = await replayKey
+        const first = await storeCall(replay.remember(replayKey, (maxAgeSeconds + maxFutureSeconds) * 1000), 'DPoP replay store', replayInMemory)
         if (!first) {
           note.source = 'local'
           note.reason = { check: 'replay', proofJkt: proof.jkt }

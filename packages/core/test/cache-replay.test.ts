@@ -97,6 +97,16 @@ describe('replay protection (RFC 9449 §11.1), on by default', () => {
     expect(await replay.remember('c', 1000)).toBe(true)
     expect(await replay.remember('a', 1000)).toBe(true)
   })
+  it('through the guard, a full in-memory store (answered without a deadline timer) still denies: 500, ERR_STORE_UNAVAILABLE', async () => {
+    const events: GuardErrorEvent[] = []
+    const guard = guardWith({ replay: createMemoryReplayStore({ maxEntries: 1 }), onError: (e) => events.push(e) })
+    const token = await bound()
+    expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+    const second = await guard.check(dpopRequest(token, await freshProof(token)))
+    expect(!second.allowed && second.status).toBe(500)
+    expect(events.map((e) => [e.error.code, e.error.message])).toEqual([['ERR_STORE_UNAVAILABLE', expect.stringMatching(/^The DPoP replay store failed: the in-memory replay store is full/)]])
+    await guard.close()
+  })
 })
 
 describe('the introspection cache (opt-in)', () => {

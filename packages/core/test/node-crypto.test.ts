@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { createGuard as createWebGuard, type Guard, type RequestLike } from '../src'
 import { createGuard as createNodeGuard } from '../src/node'
-import { nodeCrypto } from '../src/node/crypto'
+import { createNodeCrypto, nodeCrypto } from '../src/node/crypto'
+import { verifyAlgorithm } from '../src/dpop/algorithms'
+import { jwkThumbprint } from '../src/dpop/jwk'
 import { webCrypto } from '../src/dpop/crypto'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
@@ -56,5 +58,34 @@ describe.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'E
 describe('the primitives agree', () => {
   it('SHA-256 in base64url: node:crypto and WebCrypto give the same digest', async () => {
     for (const text of ['', 'a', 'Zx9.~_-', 'é€😀', 'x'.repeat(10_000)]) expect(nodeCrypto.sha256(text)).toBe(await webCrypto.sha256(text))
+  })
+})
+
+describe.each([
+  ['on the thread pool', true],
+  ['on the calling thread', false],
+] as const)('node:crypto signature checks %s', (_name, pool) => {
+  const primitives = createNodeCrypto({ pool })
+  it.each(['RS256', 'PS384', 'ES256', 'ES512', 'EdDSA'] as const)('%s: the same answers as WebCrypto for a valid, a forged and a tampered proof', async (alg) => {
+    const [key, other] = await Promise.all([createDpopKeyPair(alg), createDpopKeyPair(alg)])
+    const proof = await createDpopProof(key, { htm: 'GET', htu: HTU })
+    const [h, p, sig] = proof.split('.') as [string, string, string]
+    const [, p2, otherSig] = (await createDpopProof(other, { htm: 'GET', htu: HTU })).split('.') as [string, string, string]
+    const jwk = key.publicJwk as Parameters<typeof primitives.verify>[2]
+    const algorithm = verifyAlgorithm(alg, jwk)!
+    const cacheKey = `${alg} ${await jwkThumbprint(jwk, webCrypto.sha256)}`
+    const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'))
+    const cases = [
+      { input: `${h}.${p}`, signature: sig, valid: true },
+      { input: `${h}.${p}`, signature: otherSig, valid: false }, // another key's signature
+      { input: `${h}.${p2}`, signature: sig, valid: false }, // the payload changed
+    ]
+    for (const c of cases) {
+      const answer = primitives.verify(alg, algorithm, jwk, cacheKey, bytes(c.signature), c.input)
+      // The pool answers later (a promise); the calling thread answers at once (a boolean).
+      expect(answer instanceof Promise).toBe(pool)
+      expect(await answer).toBe(c.valid)
+      expect(await webCrypto.verify(alg, algorithm, jwk, cacheKey, bytes(c.signature), c.input)).toBe(c.valid)
+    }
   })
 })

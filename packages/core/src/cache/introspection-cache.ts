@@ -59,6 +59,8 @@ export interface CachedIntrospection {
 /** The guard's introspection cache: a store of entries, plus the coalescing of misses. */
 export interface IntrospectionCache {
   readonly ttlMs: number
+  /** The built-in in-memory store: it answers at once (no deadline needed). */
+  readonly inMemory: boolean
   get(key: string, now: number): Promise<CachedIntrospection | undefined>
   set(key: string, entry: CachedIntrospection, now: number): Promise<void>
   /** Concurrent misses for one key share one load; the first caller's `load` runs. */
@@ -91,6 +93,7 @@ export function createIntrospectionCache(options: CacheOptions): IntrospectionCa
   const inflight = new Map<string, Promise<unknown>>()
   return {
     ttlMs,
+    inMemory: options.store === undefined,
     async get(key, now) {
       const entry = await store.get(key)
       // Whatever the store says, an entry past its time is never served.

@@ -29,6 +29,10 @@ export interface MemoryReplayStoreOptions {
  */
 export const DEFAULT_REPLAY_MAX_ENTRIES = 100_000
 
+/** Stores made by `createMemoryReplayStore`: they answer at once, so the guard sets them no deadline. */
+const memoryStores = new WeakSet<ReplayStore>()
+export const isMemoryReplayStore = (store: ReplayStore): boolean => memoryStores.has(store)
+
 /**
  * The in-process replay store (the guard's default): each accepted proof is remembered until its
  * `iat` window has passed. Bounded: when `maxEntries` proofs are still inside their window, it
@@ -52,7 +56,7 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
       seen.delete(key)
     }
   }
-  return {
+  const store: ReplayStore = {
     async remember(key, ttlMs) {
       const at = now()
       const expiry = seen.get(key)
@@ -64,4 +68,7 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
       return true
     },
   }
+  memoryStores.add(store)
+  return store
 }
+
