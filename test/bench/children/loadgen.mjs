@@ -2,12 +2,17 @@
 // flight per connection, pre-built request bytes, a minimal response parser), so that as little
 // client CPU as possible competes with the server on a small machine. Every request carries a
 // fresh DPoP proof signed before the round (by worker threads); each proof is sent once.
+// Two kinds of round: `round`, a closed loop (each connection sends its next request as soon as
+// the previous answer arrives: the server's saturation throughput), and `fixed`, an open loop at a
+// constant rate (latency counted from each request's due time: the latency at a load the server
+// sustains, without coordinated omission; its clock is lib/ticker.mjs).
 import net from 'node:net'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { createDpopKeyPair } from '@authlete-guard/emulator'
 import { serve } from '../lib/ipc.mjs'
 import { ath, proofSigner, requestText } from '../lib/proof.mjs'
+import { clock } from '../lib/ticker.mjs'
 
 const { clientCount, host, path } = JSON.parse(process.env.BENCH_LOADGEN)
 const htm = 'GET'
@@ -230,6 +235,165 @@ function round({ port, kind, need, warmupMs, durationMs, connections }) {
   })
 }
 
+/**
+ * An open-loop round at a constant rate over `connections` keep-alive connections: request i is
+ * due at start + i / rate; it is sent at its due time on a free connection or, when none is free,
+ * as soon as one frees up; its latency counts FROM ITS DUE TIME (a slow answer delays the requests
+ * queued behind it, and their wait is counted: no coordinated omission). `warmupMs` at the same
+ * rate first (not counted), then the window of `durationMs`. Nothing is sent after the window's
+ * last request; its answers are awaited at most `drainMs`: a request unanswered by then counts in
+ * the histogram with its latency so far (a lower bound) and in `unanswered`.
+ * Bounded: exactly n = rate * (warmupMs + durationMs) requests, and warmupMs + durationMs + drainMs.
+ */
+function fixed({ port, kind, rate, warmupMs, durationMs, connections, drainMs = 5000 }) {
+  return new Promise(async (resolve, reject) => {
+    try {
+      const interval = 1000 / rate
+      const nWarm = Math.ceil((warmupMs * rate) / 1000)
+      const nWindow = Math.max(1, Math.round((durationMs * rate) / 1000))
+      const n = nWarm + nWindow
+      const t0 = performance.now()
+      let items = null
+      if (kind !== 'none') {
+        await topUp(kind, n)
+        items = pool[kind].items
+      }
+      const prepareMs = performance.now() - t0
+      const sockets = await openSockets(port, connections)
+      const flag = new Int32Array(new SharedArrayBuffer(4))
+      const ticker = new Worker(new URL('../lib/ticker.mjs', import.meta.url), { workerData: { ticker: true, flag } })
+      await new Promise((resolve, reject) => ticker.once('online', resolve).once('error', reject))
+      const start = clock() + 5
+      const windowStart = start + nWarm * interval // request nWarm's due time
+      const dueAt = (i) => start + i * interval
+      const hist = new Uint32Array(BUCKETS)
+      const statuses = {}
+      const free = [...sockets]
+      let sent = 0 // requests written (in index order)
+      let answered = 0
+      let windowAnswered = 0
+      let count = 0 // window requests in the histogram (answered, or unanswered at the deadline)
+      let sumMs = 0
+      let maxMs = 0
+      let ok = 0
+      let errors = 0
+      let warmupErrors = 0
+      let late = 0 // window requests written more than 1 ms after their due time
+      let latestSendLagMs = 0
+      let lastWindowSend = 0
+      let lastWindowAnswer = 0
+      let unanswered = 0
+      let firstError
+      let windowStarted = false
+      let closed = false
+      const record = (ms) => {
+        count++
+        sumMs += ms
+        if (ms > maxMs) maxMs = ms
+        hist[bucketOf(ms)]++
+      }
+      const done = () => {
+        if (closed) return
+        closed = true
+        clearTimeout(deadline)
+        clearTimeout(startTimer)
+        Atomics.store(flag, 0, 1)
+        Atomics.notify(flag, 0)
+        ticker.terminate().catch(() => {})
+        const now = clock()
+        // Still owed at the deadline (in flight or never sent): counted, latency so far.
+        for (const socket of sockets) {
+          if (socket.req !== undefined && socket.req >= nWarm) {
+            record(now - dueAt(socket.req))
+            unanswered++
+          }
+          socket.destroy()
+        }
+        for (let i = Math.max(sent, nWarm); i < n; i++) {
+          record(now - dueAt(i))
+          unanswered++
+        }
+        if (!windowStarted) process.send({ event: 'window-start' })
+        process.send({ event: 'window-end' })
+        if (items) {
+          pool[kind].items.splice(0, sent)
+          pool[kind].born.splice(0, sent)
+        }
+        const windowSends = Math.max(0, sent - nWarm)
+        resolve({
+          count, responses: answered, sumMs, maxMs, ok, errors, warmupErrors, statuses, firstError, prepareMs, proofsUsed: sent,
+          exhausted: false, hist, rate, n, nWindow, windowSends, late, unanswered, latestSendLagMs,
+          // Sends per second over the window (its last send may spill past it when the server lags).
+          achievedRate: windowSends / (Math.max(windowSends * interval, (lastWindowSend || windowStart) - windowStart + interval) / 1000),
+          // Answers per second, from the window's first due time to its last answer.
+          answeredRate: windowAnswered / (Math.max(nWindow * interval, lastWindowAnswer - windowStart) / 1000),
+          seconds: (nWindow * interval) / 1000,
+        })
+      }
+      const pump = () => {
+        if (closed) return
+        const now = clock()
+        const due = Math.max(0, Math.min(n, Math.floor((now - start) / interval) + 1))
+        if (!windowStarted && due > nWarm) {
+          windowStarted = true
+          process.send({ event: 'window-start' })
+        }
+        while (sent < due && free.length > 0) {
+          const i = sent++
+          const socket = free.shift() // the longest idle: the load goes round all the connections
+          const lag = now - dueAt(i)
+          if (i >= nWarm) {
+            if (lag > 1) late++
+            if (lag > latestSendLagMs) latestSendLagMs = lag
+            lastWindowSend = now
+          }
+          socket.req = i
+          socket.write(items ? items[i] : bareRequest)
+        }
+      }
+      for (const socket of sockets) {
+        socket.onResponse = (status, head, body) => {
+          const now = clock()
+          const i = socket.req
+          socket.req = undefined
+          answered++
+          if (i >= nWarm) {
+            windowAnswered++
+            lastWindowAnswer = now
+            record(now - dueAt(i))
+            statuses[status] = (statuses[status] ?? 0) + 1
+            if (status >= 200 && status < 300) ok++
+            else errors++
+          } else if (status < 200 || status >= 300) warmupErrors++
+          if ((status < 200 || status >= 300) && !firstError) firstError = `${head}\r\n\r\n${body ?? ''}`.slice(0, 1500)
+          free.push(socket)
+          if (answered === n) done()
+          else pump()
+        }
+        socket.on('close', () => {
+          if (closed) return
+          firstError ??= 'connection closed by the server'
+          errors++
+          const i = free.indexOf(socket)
+          if (i >= 0) free.splice(i, 1)
+          if (sockets.every((s) => s.destroyed)) done()
+        })
+      }
+      ticker.on('message', pump)
+      ticker.on('error', (error) => {
+        firstError ??= `ticker: ${error?.stack ?? error}`
+        done()
+      })
+      ticker.postMessage({ start, interval, n })
+      // The CPU marks of the window start on time even if the ticker were slow to come up.
+      const startTimer = setTimeout(pump, Math.max(0, windowStart - clock()))
+      const deadline = setTimeout(done, start - clock() + warmupMs + durationMs + drainMs)
+    } catch (error) {
+      reject(error)
+    }
+  })
+}
+
 /** One request, for a smoke test of a variant. */
 async function once(port, text) {
   return new Promise(async (resolve, reject) => {
@@ -253,6 +417,7 @@ serve({
     return true
   },
   round,
+  fixed,
   /** One request; `wrongHtu`: its proof signs another URL, which every DPoP verifier must refuse. */
   async smoke({ port, kind, wrongHtu = false }) {
     const client = clients[0]
