@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { createGuard as createWebGuard, type Guard, type RequestLike } from '../src'
 import { createGuard as createNodeGuard } from '../src/node'
-import { createNodeCrypto, nodeCrypto } from '../src/node/crypto'
+import { busyLoop, createNodeCrypto, nodeCrypto } from '../src/node/crypto'
 import { verifyAlgorithm } from '../src/dpop/algorithms'
 import { jwkThumbprint } from '../src/dpop/jwk'
 import { webCrypto } from '../src/dpop/crypto'
@@ -87,5 +87,38 @@ describe.each([
       expect(await answer).toBe(c.valid)
       expect(await webCrypto.verify(alg, algorithm, jwk, cacheKey, bytes(c.signature), c.input)).toBe(c.valid)
     }
+  })
+})
+
+describe('busyLoop: the thread pool only while the event loop is busy', () => {
+  const block = (ms: number) => {
+    const end = performance.now() + ms
+    while (performance.now() < end) {
+      // a synchronous stretch: the event loop is busy
+    }
+  }
+  const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  it('says busy after a mostly busy stretch and idle after a mostly idle one, looking at most every 100 ms', async () => {
+    const busy = busyLoop()
+    block(150)
+    expect(busy()).toBe(true)
+    await idle(10)
+    expect(busy()).toBe(true) // within 100 ms of the last look: the same answer
+    await idle(300)
+    expect(busy()).toBe(false)
+    block(150)
+    expect(busy()).toBe(true)
+  })
+  it('a pool decided per check: a promise while busy, a boolean while idle, the same answer', async () => {
+    let busy = true
+    const primitives = createNodeCrypto({ pool: () => busy })
+    const key = await createDpopKeyPair('ES256')
+    const [h, p, sig] = (await createDpopProof(key, { htm: 'GET', htu: HTU })).split('.') as [string, string, string]
+    const jwk = key.publicJwk as Parameters<typeof primitives.verify>[2]
+    const args = ['ES256', verifyAlgorithm('ES256', jwk)!, jwk, `ES256 ${await jwkThumbprint(jwk, webCrypto.sha256)}`, new Uint8Array(Buffer.from(sig, 'base64url')), `${h}.${p}`] as const
+    const onPool = primitives.verify(...args)
+    expect(onPool instanceof Promise && (await onPool)).toBe(true)
+    busy = false
+    expect(primitives.verify(...args)).toBe(true)
   })
 })
