@@ -7,7 +7,7 @@ import { GUARD_OPTION_KEYS, invalid, rejectUnknownKeys, resolveAuthlete, resolve
 import { requestPath } from './public-url'
 import { createReporter } from './report'
 import { checkChannel, type CheckEvent, type DecisionReason } from './diagnostics'
-import { createIntrospectionCache, type IntrospectionCache } from './cache/introspection-cache'
+import { createIntrospectionCache, type CachedIntrospection, type IntrospectionCache } from './cache/introspection-cache'
 import { unmetRequirement } from './cache/requirements'
 import { denyCredentials, toAccessTokenInfo, type ChallengeOptions } from './decision'
 import { webCrypto, type ProofCrypto } from './dpop/crypto'
@@ -54,6 +54,9 @@ interface Proven {
   /** When it was proven, ms since the epoch. */
   at: number
 }
+
+/** Refresh-ahead: a cache hit in the last fifth of its entry's life also asks Authlete, in the background. */
+const REFRESH_AHEAD_DIVISOR = 5
 
 /** How long a request's proof serves the guards it passes through (one request's middleware chain). */
 const SAME_REQUEST_MS = 30_000
@@ -171,6 +174,30 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
     return { decision: decide(response, challenge), response }
   }
 
+  /**
+   * Refresh-ahead: an entry served in the last `1 / REFRESH_AHEAD_DIVISOR` of its life is
+   * re-introspected in the background with the request that hit it (its proof verified and
+   * pinned like any hit), one call per entry at a time, so a busy token never waits for Authlete
+   * when its entry runs out. An OK renews the entry; any other answer drops it (the next request
+   * asks Authlete); a failure leaves it to expire and is reported. Entries ending at the token's
+   * `expiresAt` are not refreshed (there is nothing to renew), nor nonce-bound ones.
+   */
+  function refreshAhead(key: string, entry: CachedIntrospection, body: IntrospectionRequest, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }, request: RequestLike, path: string): void {
+    const at = now()
+    if (entry.until - at > cache!.ttlMs / REFRESH_AHEAD_DIVISOR || entry.until >= entry.facts.expiresAt!) return
+    const shared = cache!.coalesce(key, () => introspect(body, challenge))
+    if (!shared.leader) return
+    shared.result
+      .then(({ decision, response }) => {
+        const t = now()
+        if (decision.allowed) return storeCall(cache!.set(key, { facts: response, jkt: entry.jkt, nonce: dpopNonceOf(response), until: Math.min(t + cache!.ttlMs, response.expiresAt!) }, t), 'introspection cache store', cache!.inMemory)
+        if (decision.cause) report(decision.cause, 'introspection', request, path)
+        // Unusable from now on, in any store: get() never serves an entry past `until`.
+        return storeCall(cache!.set(key, { ...entry, until: t }, t), 'introspection cache store', cache!.inMemory)
+      })
+      .catch((error: unknown) => report(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', 'The background refresh of a cached introspection failed unexpectedly inside authlete-guard.', { cause: error }), 'introspection', request, path))
+  }
+
   /** One check; `note` collects where it was decided and why, for onDecision and the check channel. */
   async function run(request: RequestLike, route: RouteOptions, note: Note): Promise<Decision> {
     try {
@@ -231,6 +258,7 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
         const entry = await storeCall(cache!.get(key, now()), 'introspection cache store', cache!.inMemory)
         if (entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce)) {
           facts = { response: entry.facts, nonce: entry.nonce, source: 'cache' }
+          if (entry.nonce === undefined && !route.dpopNonceRequired) refreshAhead(key, entry, body, challenge, request, path)
         }
       }
       if (!facts) {

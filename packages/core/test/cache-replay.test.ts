@@ -22,6 +22,7 @@ afterAll(async () => {
 })
 beforeEach(() => {
   clock = 0
+  emu.faults.clear()
 })
 
 const guardWith = (options: Partial<GuardOptions> = {}) =>
@@ -205,6 +206,81 @@ describe('the introspection cache (opt-in)', () => {
     const after = await guard.check(dpopRequest(token, await freshProof(token)))
     expect(!after.allowed && after.status).toBe(401)
     await guard.close()
+  })
+  describe('refresh-ahead: a hit in the last fifth of its entry\'s life also asks Authlete, in the background', () => {
+    // Waits until Authlete has had `count` introspections (at most `ms`), then for the store write.
+    const settled = async (count: number, ms = 1000) => {
+      for (let i = 0; i < ms / 10 && introspections() < count; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise((resolve) => setTimeout(resolve, 20)) // the store write after the reply
+      return introspections()
+    }
+    it('renews the entry: served from the cache past its first TTL, with one background call', async () => {
+      const guard = guardWith({ cache: { ttlMs: 10_000 } })
+      const token = await bound()
+      const start = introspections()
+      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+      clock = 3_000 // not yet in the last fifth: no call
+      const early = await guard.check(dpopRequest(token, await freshProof(token)))
+      expect(early.allowed && early.auth.source).toBe('cache')
+      expect(await settled(start + 2, 100)).toBe(start + 1)
+      clock = 8_500 // the last fifth: served from the cache, refreshed behind it
+      const late = await guard.check(dpopRequest(token, await freshProof(token)))
+      expect(late.allowed && late.auth.source).toBe('cache')
+      expect(await settled(start + 2)).toBe(start + 2)
+      clock = 12_000 // past the first entry's end: the renewed one serves
+      const renewed = await guard.check(dpopRequest(token, await freshProof(token)))
+      expect(renewed.allowed && renewed.auth.source).toBe('cache')
+      expect(introspections()).toBe(start + 2)
+      await guard.close()
+    })
+    it('a revoked token: the refresh drops the entry, so the next request is refused before the TTL', async () => {
+      const guard = guardWith({ cache: { ttlMs: 10_000 } })
+      const token = await bound()
+      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+      const revoked = await fetch(`${emu.url}/api/${emu.serviceId}/auth/revocation`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ parameters: `token=${token}`, clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret }),
+      })
+      expect((await revoked.json()).action).toBe('OK')
+      const before = introspections()
+      clock = 8_500
+      const lagging = await guard.check(dpopRequest(token, await freshProof(token)))
+      expect(lagging.allowed && lagging.auth.source).toBe('cache')
+      expect(await settled(before + 1)).toBe(before + 1)
+      clock = 8_600 // the entry would live until 10,000: the refresh's answer dropped it
+      const refused = await guard.check(dpopRequest(token, await freshProof(token)))
+      expect(!refused.allowed && refused.status).toBe(401)
+      await guard.close()
+    })
+    it('a refresh that fails leaves the entry to its TTL and is reported', async () => {
+      const events: GuardErrorEvent[] = []
+      const guard = guardWith({ cache: { ttlMs: 10_000 }, onError: (e) => events.push(e) })
+      const token = await bound()
+      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+      emu.faults.inject({ type: 'status', status: 503 }, { times: 1, path: '/auth/introspection' })
+      const before = introspections()
+      clock = 8_500
+      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+      await settled(before + 1)
+      expect(events.map((e) => e.error.code)).toEqual(['ERR_AUTHLETE_HTTP_STATUS'])
+      clock = 8_600 // still within the entry's life: served, and refreshed again (Authlete is back)
+      const served = await guard.check(dpopRequest(token, await freshProof(token)))
+      expect(served.allowed && served.auth.source).toBe('cache')
+      expect(await settled(before + 2)).toBe(before + 2)
+      await guard.close()
+    })
+    it('an entry that ends with the token (expiresAt) is not refreshed', async () => {
+      const guard = guardWith({ cache: { ttlMs: 3_600_000 } })
+      const token = (await emu.createToken({ subject: 'alice', scopes: ['read'], dpopKeyThumbprint: key.thumbprint, accessTokenDuration: 60 })).accessToken
+      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+      const before = introspections()
+      clock = 59_000
+      const hit = await guard.check(dpopRequest(token, await freshProof(token)))
+      expect(hit.allowed && hit.auth.source).toBe('cache')
+      expect(await settled(before + 1, 100)).toBe(before)
+      await guard.close()
+    })
   })
   it('a nonce-requiring route is served from the cache only with the last nonce Authlete issued', async () => {
     const guard = guardWith({ cache: true })
