@@ -1,10 +1,11 @@
 // The /node guard checks DPoP proofs with node:crypto instead of WebCrypto: the same answers for
 // every algorithm, valid and forged alike (the root entry's checks are pinned in local-verification).
+import { availableParallelism } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { createGuard as createWebGuard, type Guard, type RequestLike } from '../src'
 import { createGuard as createNodeGuard } from '../src/node'
-import { busyLoop, createNodeCrypto, nodeCrypto } from '../src/node/crypto'
+import { createNodeCrypto, liveSample, nodeCrypto, poolWorthIt } from '../src/node/crypto'
 import { verifyAlgorithm } from '../src/dpop/algorithms'
 import { jwkThumbprint } from '../src/dpop/jwk'
 import { webCrypto } from '../src/dpop/crypto'
@@ -90,7 +91,7 @@ describe.each([
   })
 })
 
-describe('busyLoop: the thread pool only while the event loop is busy', () => {
+describe('poolWorthIt: the thread pool only while the event loop is busy and another CPU is idle', () => {
   const block = (ms: number) => {
     const end = performance.now() + ms
     while (performance.now() < end) {
@@ -98,16 +99,34 @@ describe('busyLoop: the thread pool only while the event loop is busy', () => {
     }
   }
   const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-  it('says busy after a mostly busy stretch and idle after a mostly idle one, looking at most every 100 ms', async () => {
-    const busy = busyLoop()
+  it('decides on the last sample, taken at most every 100 ms', async () => {
+    const samples = [
+      { busy: 0.9, idleCpus: 1.2 }, // busy loop, a free CPU: the pool
+      { busy: 0.9, idleCpus: 0.2 }, // busy loop, but every CPU taken: the pool would only queue
+      { busy: 0.2, idleCpus: 1.5 }, // an idle loop: no hop
+    ]
+    let taken = 0
+    const worth = poolWorthIt(() => samples[taken++]!)
+    expect(worth()).toBe(false) // nothing sampled yet
+    await idle(110)
+    expect(worth()).toBe(true)
+    expect(worth()).toBe(true) // within 100 ms: the same answer, no new sample
+    expect(taken).toBe(1)
+    await idle(110)
+    expect(worth()).toBe(false)
+    await idle(110)
+    expect(worth()).toBe(false)
+    expect(taken).toBe(3)
+  })
+  it('the live sample: a busy stretch reads as busy, an idle one as idle; idle CPUs within the machine', async () => {
+    const sample = liveSample()
     block(150)
-    expect(busy()).toBe(true)
-    await idle(10)
-    expect(busy()).toBe(true) // within 100 ms of the last look: the same answer
-    await idle(300)
-    expect(busy()).toBe(false)
-    block(150)
-    expect(busy()).toBe(true)
+    const busy = sample()
+    expect(busy.busy).toBeGreaterThan(0.8)
+    await idle(200)
+    const quiet = sample()
+    expect(quiet.busy).toBeLessThan(0.5)
+    for (const s of [busy, quiet]) expect(s.idleCpus >= 0 && s.idleCpus <= availableParallelism() + 0.01).toBe(true)
   })
   it('a pool decided per check: a promise while busy, a boolean while idle, the same answer', async () => {
     let busy = true

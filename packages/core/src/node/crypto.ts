@@ -1,5 +1,5 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject, type VerifyKeyObjectInput, type VerifyPublicKeyInput } from 'node:crypto'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { keyCache, type ProofCrypto } from '../dpop/crypto'
 
@@ -14,26 +14,54 @@ function signatureOptions(alg: string, key: KeyObject): { hash: string | null; k
   return { hash: null, key: { key } } // EdDSA
 }
 
-/** How often `busyLoop` looks at the event loop's utilisation, ms. */
+/** How often `poolWorthIt` looks at the event loop and the machine, ms. */
 const SAMPLE_MS = 100
 
+/** Idle CPU time of the whole machine so far, and all CPU time, in ms (os.cpus()). */
+function machineTimes(): { idle: number; total: number } {
+  let idle = 0
+  let total = 0
+  for (const { times } of cpus()) {
+    idle += times.idle
+    total += times.user + times.nice + times.sys + times.idle + times.irq
+  }
+  return { idle, total }
+}
+
 /**
- * Whether this thread's event loop was busy more than half the time since the last look (at most
- * every `SAMPLE_MS`), from perf_hooks' event-loop utilisation: one cheap read per 100 ms, no timer.
+ * Whether a signature check is better handed to libuv's thread pool: when this thread's event loop
+ * was busy more than half the time since the last look (perf_hooks' event-loop utilisation) and the
+ * machine had at least half a CPU idle for the pool to use (os.cpus()). Looked at most every
+ * `SAMPLE_MS`: two cheap reads per 100 ms, no timer. `sample` is for tests.
  */
-export function busyLoop(): () => boolean {
-  let last = performance.eventLoopUtilization()
+export function poolWorthIt(sample: () => { busy: number; idleCpus: number } = liveSample()): () => boolean {
   let sampledAt = performance.now()
-  let busy = false
+  let worth = false
   return () => {
     const now = performance.now()
     if (now - sampledAt >= SAMPLE_MS) {
-      const current = performance.eventLoopUtilization()
-      busy = performance.eventLoopUtilization(current, last).utilization > 0.5
-      last = current
+      const { busy, idleCpus } = sample()
+      worth = busy > 0.5 && idleCpus >= 0.5
       sampledAt = now
     }
-    return busy
+    return worth
+  }
+}
+
+/** Event-loop utilisation and idle CPUs of the machine since the previous call. */
+export function liveSample(): () => { busy: number; idleCpus: number } {
+  let lastLoop = performance.eventLoopUtilization()
+  let lastMachine = machineTimes()
+  const count = Math.max(1, cpus().length)
+  return () => {
+    const loop = performance.eventLoopUtilization()
+    const machine = machineTimes()
+    const total = machine.total - lastMachine.total
+    const idleCpus = total > 0 ? ((machine.idle - lastMachine.idle) / total) * count : count
+    const busy = performance.eventLoopUtilization(loop, lastLoop).utilization
+    lastLoop = loop
+    lastMachine = machine
+    return { busy, idleCpus }
   }
 }
 
@@ -63,7 +91,7 @@ export function createNodeCrypto({ pool }: { pool: boolean | (() => boolean) }):
 
 /**
  * What `@authlete-guard/core/node` uses: with more than one CPU, signatures go to the thread pool
- * while the event loop is busy (more than half of the last 100 ms) and are checked on the calling
- * thread otherwise; with one CPU, always on the calling thread.
+ * while the event loop is busy and another CPU is idle (`poolWorthIt`), and are checked on the
+ * calling thread otherwise; with one CPU, always on the calling thread.
  */
-export const nodeCrypto: ProofCrypto = createNodeCrypto({ pool: availableParallelism() > 1 ? busyLoop() : false })
+export const nodeCrypto: ProofCrypto = createNodeCrypto({ pool: availableParallelism() > 1 ? poolWorthIt() : false })
