@@ -2,7 +2,7 @@
 // proof is accepted once (cached or not, one guard or two sharing a store); a cached allow never
 // serves another scope, scheme or key, an expired token, or a request with a bad proof; concurrent
 // misses share one Authlete call; a failing store denies.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { createGuard, createMemoryReplayStore, type GuardErrorEvent, type GuardOptions, type ReplayStore, type RequestLike } from '../src'
 
@@ -97,6 +97,14 @@ describe('replay protection (RFC 9449 §11.1), on by default', () => {
     now = 1000
     expect(await replay.remember('c', 1000)).toBe(true)
     expect(await replay.remember('a', 1000)).toBe(true)
+  })
+  it('an in-memory store is known as one across separate copies of the module (the root and /node bundles)', async () => {
+    const first = await import('../src/replay/store')
+    vi.resetModules()
+    const second = await import('../src/replay/store')
+    expect(second.isMemoryReplayStore).not.toBe(first.isMemoryReplayStore) // two copies indeed
+    expect(second.isMemoryReplayStore(first.createMemoryReplayStore())).toBe(true)
+    expect(second.isMemoryReplayStore({ remember: async () => true })).toBe(false)
   })
   it('through the guard, a full in-memory store (answered without a deadline timer) still denies: 500, ERR_STORE_UNAVAILABLE', async () => {
     const events: GuardErrorEvent[] = []

@@ -29,9 +29,13 @@ export interface MemoryReplayStoreOptions {
  */
 export const DEFAULT_REPLAY_MAX_ENTRIES = 100_000
 
-/** Stores made by `createMemoryReplayStore`: they answer at once, so the guard sets them no deadline. */
-const memoryStores = new WeakSet<ReplayStore>()
-export const isMemoryReplayStore = (store: ReplayStore): boolean => memoryStores.has(store)
+/**
+ * Marks stores made by `createMemoryReplayStore`: they answer at once, so the guard sets them no
+ * deadline. A registered symbol, not a WeakSet: the root entry and `/node` are separate bundles, and
+ * a store made by one (an adapter re-exports the root's) is given to a guard made by the other.
+ */
+const MEMORY_STORE = Symbol.for('authlete-guard.memoryReplayStore')
+export const isMemoryReplayStore = (store: ReplayStore): boolean => (store as unknown as Record<symbol, unknown>)[MEMORY_STORE] === true
 
 /**
  * The in-process replay store (the guard's default): each accepted proof is remembered until its
@@ -68,7 +72,7 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
       return true
     },
   }
-  memoryStores.add(store)
+  Object.defineProperty(store, MEMORY_STORE, { value: true })
   return store
 }
 
