@@ -27,6 +27,15 @@ beforeEach(() => {
 
 const guardWith = (options: Partial<GuardOptions> = {}) =>
   createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, publicUrl: ORIGIN, now: () => Date.now() + clock, ...options })
+/** Revokes the token at Authlete (the emulator), as the client's logout would. */
+const revoke = async (token: string) => {
+  const reply = await fetch(`${emu.url}/api/${emu.serviceId}/auth/revocation`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ parameters: `token=${token}`, clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret }),
+  })
+  expect((await reply.json()).action).toBe('OK')
+}
 const introspections = () => emu.requests.filter((r) => r.path.endsWith('/auth/introspection')).length
 const bound = async (scopes = ['read']) => (await emu.createToken({ subject: 'alice', scopes, dpopKeyThumbprint: key.thumbprint })).accessToken
 const dpopRequest = (token: string, dpop: string, path = '/api/me'): RequestLike => ({ method: 'GET', url: path, headers: { host: 'internal', authorization: `DPoP ${token}`, dpop } })
@@ -202,12 +211,7 @@ describe('the introspection cache (opt-in)', () => {
     const guard = guardWith({ cache: { ttlMs: 5_000 } })
     const token = await bound()
     expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-    const revoked = await fetch(`${emu.url}/api/${emu.serviceId}/auth/revocation`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ parameters: `token=${token}`, clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret }),
-    })
-    expect((await revoked.json()).action).toBe('OK')
+    await revoke(token)
     const lagging = await guard.check(dpopRequest(token, await freshProof(token)))
     expect(lagging.allowed && lagging.auth.source).toBe('cache')
     clock = 5_001
@@ -245,12 +249,7 @@ describe('the introspection cache (opt-in)', () => {
       const guard = guardWith({ cache: { ttlMs: 10_000 } })
       const token = await bound()
       expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-      const revoked = await fetch(`${emu.url}/api/${emu.serviceId}/auth/revocation`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ parameters: `token=${token}`, clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret }),
-      })
-      expect((await revoked.json()).action).toBe('OK')
+      await revoke(token)
       const before = introspections()
       clock = 8_500
       const lagging = await guard.check(dpopRequest(token, await freshProof(token)))
