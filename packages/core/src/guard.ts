@@ -140,6 +140,8 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
   const cache = resolveCache(cacheOption)
   const replay = resolveReplay(replayOption)
   const replayInMemory = replay !== undefined && isMemoryReplayStore(replay)
+  /** A call to the introspection cache's store, bounded in time unless it is the built-in one. */
+  const cacheCall = <T>(promise: Promise<T>): Promise<T> => storeCall(promise, 'introspection cache store', cache!.inMemory)
   const authlete = resolveAuthlete(authleteOptions)
   const report = createReporter(rest.onError)
   // Keyed by the request's header bag: the same object for every guard a request passes through.
@@ -190,10 +192,10 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
     shared.result
       .then(({ decision, response }) => {
         const t = now()
-        if (decision.allowed) return storeCall(cache!.set(key, { facts: response, jkt: entry.jkt, nonce: dpopNonceOf(response), until: Math.min(t + cache!.ttlMs, response.expiresAt!) }, t), 'introspection cache store', cache!.inMemory)
+        if (decision.allowed) return cacheCall(cache!.set(key, { facts: response, jkt: entry.jkt, nonce: dpopNonceOf(response), until: Math.min(t + cache!.ttlMs, response.expiresAt!) }, t))
         if (decision.cause) report(decision.cause, 'introspection', request, path)
         // Unusable from now on, in any store: get() never serves an entry past `until`.
-        return storeCall(cache!.set(key, { ...entry, until: t }, t), 'introspection cache store', cache!.inMemory)
+        return cacheCall(cache!.set(key, { ...entry, until: t }, t))
       })
       .catch((error: unknown) => report(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', 'The background refresh of a cached introspection failed unexpectedly inside authlete-guard.', { cause: error }), 'introspection', request, path))
   }
@@ -255,7 +257,7 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
       const nonceFits = (nonce: string | undefined) => (nonce === undefined && !route.dpopNonceRequired) || (nonce !== undefined && proof?.nonce === nonce)
 
       if (key) {
-        const entry = await storeCall(cache!.get(key, now()), 'introspection cache store', cache!.inMemory)
+        const entry = await cacheCall(cache!.get(key, now()))
         if (entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce)) {
           facts = { response: entry.facts, nonce: entry.nonce, source: 'cache' }
           if (entry.nonce === undefined && !route.dpopNonceRequired) refreshAhead(key, entry, body, challenge, request, path)
@@ -281,7 +283,7 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
           decision = outcome.decision
           if (decision.allowed) {
             const nonce = dpopNonceOf(outcome.response)
-            if (key) await storeCall(cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) }, now()), 'introspection cache store', cache!.inMemory)
+            if (key) await cacheCall(cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) }, now()))
             facts = { response: outcome.response, nonce, source: 'authlete' }
           }
         }

@@ -75,4 +75,3 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
   Object.defineProperty(store, MEMORY_STORE, { value: true })
   return store
 }
-
