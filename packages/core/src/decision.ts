@@ -86,10 +86,22 @@ export function denyServerError(cause: AuthleteGuardError, scheme: 'DPoP' | 'Bea
   return deny(500, challengeFor(scheme ?? 'Bearer', options, params), { cause })
 }
 
+/**
+ * A record for token properties: no prototype, so a key such as `__proto__` or `constructor` is an
+ * own property like any other and nothing is inherited; and a non-enumerable `Symbol.toPrimitive`,
+ * so `String(record)` and template literals still give `[object Object]` (a key named `toString`
+ * cannot break them). `Object.keys`, `JSON.stringify` and spread see the keys only.
+ */
+function propertyRecord(): Record<string, string> {
+  const record = Object.create(null) as Record<string, string>
+  Object.defineProperty(record, Symbol.toPrimitive, { value: () => '[object Object]' })
+  return record
+}
+
 /** The token's properties, split by Authlete's `hidden` flag. */
 function propertiesRecords(properties: IntrospectionResponse['properties']): { visible: Record<string, string>; hidden: Record<string, string> } {
-  const visible: Record<string, string> = {}
-  const hidden: Record<string, string> = {}
+  const visible = propertyRecord()
+  const hidden = propertyRecord()
   if (Array.isArray(properties)) {
     for (const p of properties) if (p && typeof p.key === 'string') (p.hidden === true ? hidden : visible)[p.key] = String(p.value ?? '')
   }

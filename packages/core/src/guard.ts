@@ -7,13 +7,19 @@ import { GUARD_OPTION_KEYS, invalid, rejectUnknownKeys, resolveAuthlete, resolve
 import { requestPath } from './public-url'
 import { createReporter } from './report'
 import { checkChannel, type CheckEvent, type DecisionReason } from './diagnostics'
-import { createIntrospectionCache, type CachedIntrospection, type IntrospectionCache } from './cache/introspection-cache'
+import { debugDenial } from './debug'
+import { cacheKeyOf, createIntrospectionCache, type CachedIntrospection, type IntrospectionCache } from './cache/introspection-cache'
+import { refreshDue, refreshRequest, refusedByRefresh } from './cache/refresh-ahead'
 import { unmetRequirement } from './cache/requirements'
+import { createThumbprintExplainer } from './authlete/bound-thumbprint'
+import { hashedOnce, serviceIdentity } from './authlete/service'
 import { denyCredentials, toAccessTokenInfo, type ChallengeOptions } from './decision'
 import { webCrypto, type ProofCrypto } from './dpop/crypto'
 import { checkProof, type CheckedProof } from './dpop/verify'
 import { dpopNonceOf } from './response-headers'
-import { createMemoryReplayStore, isMemoryReplayStore, type ReplayStore } from './replay/store'
+import { createReplayCheck, denyReplayLimited } from './replay/check'
+import { createMemoryReplayStore, type ReplayLimited, type ReplayStore } from './replay/store'
+import { storeCall } from './store-call'
 import type { AllowDecision, Decision, DenyDecision, Guard, GuardOptions, IntrospectionRequest, IntrospectionResponse, RequestLike, RouteOptions } from './types'
 
 export { DEFAULT_TIMEOUT_MS }
@@ -27,9 +33,6 @@ export { DEFAULT_DPOP_ALGS, validateRouteOptions } from './options'
  * createGuard({ authlete, dpopIat: { ...DEFAULT_DPOP_IAT, maxAgeSeconds: 60 } })
  */
 export const DEFAULT_DPOP_IAT = Object.freeze({ maxAgeSeconds: 300, maxFutureSeconds: 60 })
-
-/** How long the guard waits for the replay store before it denies (fail closed). */
-const STORE_TIMEOUT_MS = 2000
 
 /** Where a check was decided and why (filled as it runs). */
 interface Note {
@@ -55,9 +58,6 @@ interface Proven {
   at: number
 }
 
-/** Refresh-ahead: a cache hit in the last fifth of its entry's life also asks Authlete, in the background. */
-const REFRESH_AHEAD_DIVISOR = 5
-
 /** How long a request's proof serves the guards it passes through (one request's middleware chain). */
 const SAME_REQUEST_MS = 30_000
 
@@ -80,27 +80,9 @@ function resolveCache(cache: GuardOptions['cache']): IntrospectionCache | undefi
 function resolveReplay(replay: GuardOptions['replay']): ReplayStore | undefined {
   if (replay === false) return undefined
   if (replay === undefined) return createMemoryReplayStore()
-  if (replay === null || typeof replay !== 'object' || typeof (replay as ReplayStore).remember !== 'function') invalid('replay must be a ReplayStore ({ remember(key, ttlMs) }) or false.')
+  if (replay === null || typeof replay !== 'object' || typeof (replay as ReplayStore).remember !== 'function') invalid('replay must be a ReplayStore ({ remember(key, ttlMs, owner), seen?(key, owner) }) or false.')
+  if (replay.seen !== undefined && typeof replay.seen !== 'function') invalid('replay.seen must be a function (key, owner) => Promise<boolean>, or absent.')
   return replay
-}
-
-/**
- * A store call bounded in time: a store that rejects or does not answer within `STORE_TIMEOUT_MS`
- * becomes `ERR_STORE_UNAVAILABLE`, which denies (500): a failing store never allows, nor hangs.
- * The built-in in-memory stores answer at once (`inMemory`): no deadline timer for them.
- */
-function storeCall<T>(promise: Promise<T>, what: string, inMemory: boolean): Promise<T> {
-  const unavailable = (error: unknown): never => {
-    throw new AuthleteGuardError('ERR_STORE_UNAVAILABLE', `The ${what} failed: ${(error as Error)?.message ?? 'unknown error'}.`, { cause: error })
-  }
-  if (inMemory) return promise.catch(unavailable)
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS)
-  })
-  return Promise.race([promise, deadline])
-    .catch(unavailable)
-    .finally(() => clearTimeout(timer))
 }
 
 /**
@@ -139,16 +121,21 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
   const now = clock ?? Date.now
   const cache = resolveCache(cacheOption)
   const replay = resolveReplay(replayOption)
-  const replayInMemory = replay !== undefined && isMemoryReplayStore(replay)
   /** A call to the introspection cache's store, bounded in time unless it is the built-in one. */
   const cacheCall = <T>(promise: Promise<T>): Promise<T> => storeCall(promise, 'introspection cache store', cache!.inMemory)
   const authlete = resolveAuthlete(authleteOptions)
+  // Every cache and replay key carries the service's hash: guards of two services sharing a store
+  // never serve each other's entries. Hashed once, at the first check that needs it.
+  const sharedStores = (typeof cacheOption === 'object' && cacheOption.store !== undefined) || (replayOption !== undefined && replayOption !== false)
+  const serviceHash = hashedOnce(serviceIdentity(authlete, sharedStores), proofCrypto)
+  const replayCheck = replay && createReplayCheck(replay, (maxAgeSeconds + maxFutureSeconds) * 1000, proofCrypto)
+  const explainMismatch = createThumbprintExplainer(authlete, now)
   const report = createReporter(rest.onError)
   // Keyed by the request's header bag: the same object for every guard a request passes through.
   const proven = new WeakMap<object, Proven>()
 
   /** The route judged against facts Authlete already gave (cache hit, coalesced miss, stacked guard). */
-  function fromFacts(facts: IntrospectionResponse, nonce: string | undefined, source: 'authlete' | 'cache', route: RouteOptions, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }): Decision {
+  function fromFacts(facts: IntrospectionResponse, nonce: string | undefined, source: 'authlete' | 'cache', route: RouteOptions, challenge: Challenge): Decision {
     const unmet = unmetRequirement(facts, route, challenge, now())
     if (unmet) return withNonce(unmet, nonce)
     const headers: Record<string, string> = {}
@@ -156,38 +143,31 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
     return { allowed: true, auth: toAccessTokenInfo(facts, challenge.scheme, source), headers }
   }
 
-  /** The thumbprint a token is bound to (RFC 7662 `cnf.jkt`), for operators; `undefined` if unknown. */
-  async function boundThumbprint(token: string): Promise<string | undefined> {
-    try {
-      const reply = await authlete.call<{ responseContent?: unknown }>('/auth/introspection/standard', { parameters: `token=${encodeURIComponent(token)}` })
-      const content = typeof reply.responseContent === 'string' ? (JSON.parse(reply.responseContent) as { cnf?: { jkt?: unknown } }) : undefined
-      return typeof content?.cnf?.jkt === 'string' ? content.cnf.jkt.slice(0, 64) : undefined
-    } catch {
-      return undefined // only an explanation: the denial stands either way
-    }
-  }
-
   /** One Authlete call and the decision on its reply. */
-  async function introspect(body: IntrospectionRequest, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }): Promise<{ decision: Decision; response: IntrospectionResponse }> {
+  async function introspect(body: IntrospectionRequest, challenge: Challenge): Promise<Introspected> {
     const response = await authlete.call<IntrospectionResponse>('/auth/introspection', body)
+    const resultCode = typeof response.resultCode === 'string' ? response.resultCode.slice(0, 16) : undefined
     if (typeof response.action !== 'string') {
-      throw new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', 'Authlete\'s introspection reply has no action.', { resultCode: typeof response.resultCode === 'string' ? response.resultCode : undefined })
+      throw new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', 'Authlete\'s introspection reply has no action.', { resultCode })
+    }
+    // Reference §9: with dpopNonceRequired, Authlete 3.0's OK carries the nonce for the next proof.
+    if (body.dpopNonceRequired === true && response.action === 'OK' && dpopNonceOf(response) === undefined) {
+      throw new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', 'Authlete answered OK without a dpopNonce for a route with dpopNonceRequired.', { resultCode })
     }
     return { decision: decide(response, challenge), response }
   }
 
   /**
-   * Refresh-ahead: an entry served in the last `1 / REFRESH_AHEAD_DIVISOR` of its life is
-   * re-introspected in the background with the request that hit it (its proof verified and
-   * pinned like any hit), one call per entry at a time, so a busy token never waits for Authlete
-   * when its entry runs out. An OK renews the entry; any other answer drops it (the next request
-   * asks Authlete); a failure leaves it to expire and is reported. Entries ending at the token's
-   * `expiresAt` are not refreshed (there is nothing to renew), nor nonce-bound ones.
+   * Refresh-ahead: an allowed request served by an entry in the last fifth of its life
+   * (`refreshDue`) re-introspects its presentation in the background, without the route's
+   * requirements (`refreshRequest`), one call per entry at a time, so a busy token never waits for
+   * Authlete when its entry runs out. OK renews the entry; a definite "no" ends it (the next request
+   * asks Authlete); anything else (Authlete's INTERNAL_SERVER_ERROR, an unknown action, a failed
+   * call) is reported and leaves the entry to its end.
    */
-  function refreshAhead(key: string, entry: CachedIntrospection, body: IntrospectionRequest, challenge: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }, request: RequestLike, path: string): void {
-    const at = now()
-    if (entry.until - at > cache!.ttlMs / REFRESH_AHEAD_DIVISOR || entry.until >= entry.facts.expiresAt!) return
-    const shared = cache!.coalesce(key, () => introspect(body, challenge))
+  function refreshAhead(key: string, entry: CachedIntrospection, body: IntrospectionRequest, scheme: 'DPoP' | 'Bearer', request: RequestLike, path: string): void {
+    if (!refreshDue(entry, cache!.ttlMs, now())) return
+    const shared = cache!.coalesce(key, () => introspect(refreshRequest(body), { ...context, scheme }))
     if (!shared.leader) return
     shared.result
       .then(({ decision, response }) => {
@@ -195,29 +175,72 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
         if (decision.allowed) return cacheCall(cache!.set(key, { facts: response, jkt: entry.jkt, nonce: dpopNonceOf(response), until: Math.min(t + cache!.ttlMs, response.expiresAt!) }, t))
         if (decision.cause) report(decision.cause, 'introspection', request, path)
         // Unusable from now on, in any store: get() never serves an entry past `until`.
-        return cacheCall(cache!.set(key, { ...entry, until: t }, t))
+        if (refusedByRefresh(response)) return cacheCall(cache!.set(key, { ...entry, until: t }, t))
+        return undefined
       })
       .catch((error: unknown) => report(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', 'The background refresh of a cached introspection failed unexpectedly inside authlete-guard.', { cause: error }), 'introspection', request, path))
   }
 
-  /** One check; `note` collects where it was decided and why, for onDecision and the check channel. */
-  async function run(request: RequestLike, route: RouteOptions, note: Note): Promise<Decision> {
+  /**
+   * The facts for one presentation: the cache when an entry pins the same presentation (and the
+   * nonce fits), else Authlete, one call shared by concurrent misses. `decision` is Authlete's own
+   * verdict when it answered this request; otherwise the caller judges the route against `facts`.
+   */
+  async function lookUp(key: string | undefined, body: IntrospectionRequest, proof: CheckedProof | undefined, route: RouteOptions, challenge: Challenge): Promise<Found> {
+    if (key) {
+      const entry = await cacheCall(cache!.get(key, now()))
+      if (entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce, route, proof)) return { facts: { response: entry.facts, nonce: entry.nonce, source: 'cache' }, hit: entry }
+    }
+    const call = () => introspect(body, challenge)
+    let outcome: Introspected
+    if (key && !route.dpopNonceRequired) {
+      // Concurrent misses for one token and presentation share one Authlete call. A follower
+      // takes the leader's facts only when they allow and fit its own proof's nonce, then
+      // judges its own route; otherwise it asks Authlete itself.
+      const shared = cache!.coalesce(key, call)
+      const led = await shared.result
+      const nonce = dpopNonceOf(led.response)
+      if (!shared.leader && led.decision.allowed && nonceFits(nonce, route, proof)) return { facts: { response: led.response, nonce, source: 'authlete' } }
+      outcome = shared.leader ? led : await call()
+    } else {
+      outcome = await call()
+    }
+    if (!outcome.decision.allowed) return { refused: { decision: outcome.decision, response: outcome.response } }
+    const nonce = dpopNonceOf(outcome.response)
+    if (key) await cacheCall(cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) }, now()))
+    return { decision: outcome.decision, facts: { response: outcome.response, nonce, source: 'authlete' } }
+  }
+
+  /** Authlete's refusal, with its reason; for a key mismatch (A065309) and a listener, the key the token is bound to. */
+  async function refusedByAuthlete({ decision, response }: Introspected & { decision: DenyDecision }, note: Note, proof: CheckedProof | undefined, token: string, tokenHash: string | undefined, request: RequestLike, path: string): Promise<DenyDecision> {
+    const resultCode = typeof response.resultCode === 'string' ? response.resultCode.slice(0, 16) : undefined
+    note.reason = { check: 'authlete', resultCode, proofJkt: proof?.jkt }
+    // RFC 7662 introspection (cnf.jkt): one more call, at most once per token a minute.
+    if (note.detailed && proof && tokenHash && resultCode === 'A065309') note.reason.tokenJkt = await explainMismatch(token, tokenHash)
+    if (decision.cause) report(decision.cause, 'introspection', request, path)
+    return decision
+  }
+
+  /** The route options, checked against this guard's Authlete too; a bad route denies (500) rather than drop the check it meant. */
+  function routeFault(request: RequestLike, route: RouteOptions): DenyDecision | undefined {
     try {
-      validateRouteOptions(route) // once per route object; adapters already did it at start-up
+      validateRouteOptions(route, { authlete }) // once per route object; adapters already did it at start-up
+      return undefined
     } catch (error) {
-      // Called directly with a bad route: deny (500) rather than drop the check it meant.
       report(error as AuthleteGuardError, 'introspection', request, requestPath(request.url))
       return denyServerError(error as AuthleteGuardError, undefined, context)
     }
+  }
+
+  /** One check; `note` collects where it was decided and why, for onDecision and the check channel. */
+  async function run(request: RequestLike, route: RouteOptions, note: Note): Promise<Decision> {
+    const fault = routeFault(request, route)
+    if (fault) return fault
     const extraction = extractIntrospectionRequest(request, route, context)
     if (!extraction.ok) return extraction.denial
     const { body, scheme, path } = extraction
     note.scheme = scheme
     const challenge = { ...context, scopes: route.scopes, scheme }
-    const fail = (cause: AuthleteGuardError): DenyDecision => {
-      report(cause, 'introspection', request, path)
-      return denyServerError(cause, scheme, challenge)
-    }
 
     // A second guard on the same request reuses what the first proved: no second proof check, no
     // false replay, no second Authlete call; only its own route requirements are judged.
@@ -246,90 +269,54 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
         }
         proof = checked
       }
+      let service = cache !== undefined || (proof && replayCheck) ? serviceHash() : ''
+      if (typeof service === 'object') service = await service
+
+      // RFC 9449 §11.1, early: a proof the store already holds never reaches the cache or Authlete.
+      // (The same request through a second guard already spent its proof: no false replay.)
+      const record = proof && replayCheck && !sameRequest ? await replayCheck.record(service, proof) : undefined
+      if (record && (await replayCheck!.seen(record))) return replayed(note, proof!, challenge)
 
       // Cached facts serve only a presentation like the one Authlete accepted: same scheme, and
       // for DPoP a locally verified proof of the same key. Certificate-bound tokens always ask Authlete.
       const cacheable = cache !== undefined && !body.clientCertificate && (proof === undefined || proof.signatureVerified)
-      const key = cacheable ? `${tokenHash} ${scheme} ${proof?.jkt ?? ''}` : undefined
-      let decision: Decision | undefined
-      let lastResultCode: string | undefined
-      let facts: { response: IntrospectionResponse; nonce: string | undefined; source: 'authlete' | 'cache' } | undefined
-      const nonceFits = (nonce: string | undefined) => (nonce === undefined && !route.dpopNonceRequired) || (nonce !== undefined && proof?.nonce === nonce)
-
-      if (key) {
-        const entry = await cacheCall(cache!.get(key, now()))
-        if (entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce)) {
-          facts = { response: entry.facts, nonce: entry.nonce, source: 'cache' }
-          if (entry.nonce === undefined && !route.dpopNonceRequired) refreshAhead(key, entry, body, challenge, request, path)
-        }
-      }
-      if (!facts) {
-        const call = () => introspect(body, challenge)
-        let outcome: Awaited<ReturnType<typeof call>> | undefined
-        if (key && !route.dpopNonceRequired) {
-          // Concurrent misses for one token and presentation share one Authlete call. A follower
-          // takes the leader's facts only when they allow and fit its own proof's nonce, then
-          // judges its own route; otherwise it asks Authlete itself.
-          const shared = cache!.coalesce(key, call)
-          const led = await shared.result
-          if (shared.leader) outcome = led
-          else if (led.decision.allowed && nonceFits(dpopNonceOf(led.response))) facts = { response: led.response, nonce: dpopNonceOf(led.response), source: 'authlete' }
-          else outcome = await call()
-        } else {
-          outcome = await call()
-        }
-        if (outcome) {
-          lastResultCode = typeof outcome.response.resultCode === 'string' ? outcome.response.resultCode.slice(0, 16) : undefined
-          decision = outcome.decision
-          if (decision.allowed) {
-            const nonce = dpopNonceOf(outcome.response)
-            if (key) await cacheCall(cache!.set(key, { facts: outcome.response, jkt: proof?.jkt, nonce, until: Math.min(now() + cache!.ttlMs, outcome.response.expiresAt!) }, now()))
-            facts = { response: outcome.response, nonce, source: 'authlete' }
-          }
-        }
-      }
-      note.source = facts?.source ?? 'authlete'
-      if (decision && !decision.allowed) {
-        note.reason = { check: 'authlete', resultCode: lastResultCode, proofJkt: proof?.jkt }
-        // A key mismatch (A065309): when someone is listening, name the key the token is bound to
-        // too, from RFC 7662 introspection (cnf.jkt): one more call, on this failure only.
-        if (note.detailed && proof && lastResultCode === 'A065309') note.reason.tokenJkt = await boundThumbprint(body.token)
-        if (decision.cause) report(decision.cause, 'introspection', request, path)
-        return decision
-      }
-      decision ??= fromFacts(facts!.response, facts!.nonce, facts!.source, route, challenge)
+      const key = cacheable ? cacheKeyOf(service, tokenHash!, scheme, proof?.jkt) : undefined
+      const found = await lookUp(key, body, proof, route, challenge)
+      note.source = found.facts?.source ?? 'authlete'
+      if (found.refused) return await refusedByAuthlete(found.refused, note, proof, body.token, tokenHash, request, path)
+      const decision = found.decision ?? fromFacts(found.facts!.response, found.facts!.nonce, found.facts!.source, route, challenge)
       if (!decision.allowed) return decision
 
-      // RFC 9449 §11.1: each proof once. Remembered last, when every other check has passed.
-      // (The same request through a second guard already spent its proof: no false replay.)
-      if (proof && replay && !sameRequest) {
-        let replayKey = proofCrypto.sha256(`${proof.jkt} ${proof.jti}`)
-        if (typeof replayKey === 'object') replayKey = await replayKey
-        const first = await storeCall(replay.remember(replayKey, (maxAgeSeconds + maxFutureSeconds) * 1000), 'DPoP replay store', replayInMemory)
-        if (!first) {
-          note.source = 'local'
-          note.reason = { check: 'replay', proofJkt: proof.jkt }
-          return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme }, challenge)
-        }
-      }
+      // Each proof once: remembered last, when every other check has passed.
+      const stored = record ? await replayCheck!.remember(record) : true
+      if (stored !== true) return stored === false ? replayed(note, proof!, challenge) : limited(stored, note, proof!, decision)
+      if (found.hit && !route.dpopNonceRequired) refreshAhead(key!, found.hit, body, scheme, request, path)
       proven.set(bag, {
         token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu, at: now(),
-        facts: decision.auth.raw, nonce: (decision as AllowDecision).headers['DPoP-Nonce'], source: decision.auth.source,
+        facts: decision.auth.raw, nonce: decision.headers['DPoP-Nonce'], source: decision.auth.source,
         nonceRequired: route.dpopNonceRequired === true || earlier?.nonceRequired === true,
       })
       return decision
     } catch (error) {
       note.source = isAuthleteGuardError(error) && error.code.startsWith('ERR_AUTHLETE') ? 'authlete' : 'local'
       // Authlete's faults arrive coded; anything else is a bug here, never a reason to allow.
-      return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', 'The introspection failed unexpectedly inside authlete-guard.', { cause: error }))
+      return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', 'The introspection failed unexpectedly inside authlete-guard.', { cause: error }), scheme, challenge, request, path)
     }
+  }
+
+  /** A 500 for an infrastructure fault, reported. */
+  function fail(cause: AuthleteGuardError, scheme: 'DPoP' | 'Bearer', challenge: Challenge, request: RequestLike, path: string): DenyDecision {
+    report(cause, 'introspection', request, path)
+    return denyServerError(cause, scheme, challenge)
   }
 
   async function check(request: RequestLike, route: RouteOptions = {}): Promise<Decision> {
     const traced = checkChannel?.hasSubscribers === true
     if (!traced && !onDecision) {
       const note: Note = { source: 'local' }
-      return withReason(await run(request, route, note), note)
+      const decision = withReason(await run(request, route, note), note)
+      debugDenial(request, decision) // NODE_DEBUG=authlete-guard: one stderr line per denial
+      return decision
     }
     const started = performance.now()
     const event = { method: request.method.toUpperCase(), path: requestPath(request.url), scheme: undefined, route } as CheckEvent
@@ -356,6 +343,7 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
     }
     if (traced) await checkChannel!.tracePromise(capture, event)
     else await capture()
+    debugDenial(request, decision)
     if (onDecision) {
       try {
         onDecision(event)
@@ -379,6 +367,45 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
 function withReason(decision: Decision, note: Note): Decision {
   if (!decision.allowed && note.reason) decision.reason = note.reason
   return decision
+}
+
+type Challenge = ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }
+
+/** One Authlete answer and the decision on it. */
+interface Introspected {
+  decision: Decision
+  response: IntrospectionResponse
+}
+
+/** What the cache or Authlete said about one presentation (`lookUp`). */
+interface Found {
+  /** Authlete refused this request. */
+  refused?: Introspected & { decision: DenyDecision }
+  /** Authlete allowed this request, having judged its route itself. */
+  decision?: AllowDecision
+  /** The facts that allow it; without `decision`, the route is judged against them here. */
+  facts?: { response: IntrospectionResponse; nonce: string | undefined; source: 'authlete' | 'cache' }
+  /** The cache entry that served them, refreshed ahead once the request is allowed. */
+  hit?: CachedIntrospection
+}
+
+/** Whether facts carrying `nonce` serve this request: none where none is required, else the nonce its proof carries. */
+function nonceFits(nonce: string | undefined, route: RouteOptions, proof: CheckedProof | undefined): boolean {
+  return (nonce === undefined && !route.dpopNonceRequired) || (nonce !== undefined && proof?.nonce === nonce)
+}
+
+/** A proof used before (RFC 9449 §11.1): 401 `invalid_dpop_proof`, decided by the guard itself. */
+function replayed(note: Note, proof: CheckedProof, challenge: Challenge): DenyDecision {
+  note.source = 'local'
+  note.reason = { check: 'replay', proofJkt: proof.jkt }
+  return denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme: challenge.scheme }, challenge)
+}
+
+/** A proof the replay store would not take (its key holds its share, or the store is full): 429 with `Retry-After`. */
+function limited(answer: ReplayLimited, note: Note, proof: CheckedProof, allowed: AllowDecision): DenyDecision {
+  note.source = 'local'
+  note.reason = { check: 'replay-limit', proofJkt: proof.jkt, retryAfterSeconds: answer.retryAfterSeconds }
+  return denyReplayLimited(answer, allowed.headers['DPoP-Nonce'])
 }
 
 /** A denial carrying the nonce the client must use next, when there is one. */

@@ -5,8 +5,8 @@
  * endpoints live in `@authlete-guard/core/authorization-server`.
  */
 export { createGuard, validateRouteOptions, DEFAULT_TIMEOUT_MS, DEFAULT_DPOP_ALGS, DEFAULT_DPOP_IAT } from './guard'
-export { createMemoryReplayStore, DEFAULT_REPLAY_MAX_ENTRIES } from './replay/store'
-export type { ReplayStore, MemoryReplayStoreOptions } from './replay/store'
+export { createMemoryReplayStore, DEFAULT_REPLAY_MAX_ENTRIES, DEFAULT_REPLAY_MAX_ENTRIES_PER_OWNER } from './replay/store'
+export type { ReplayStore, ReplayLimited, MemoryReplayStoreOptions } from './replay/store'
 export { DEFAULT_CACHE_TTL_MS, DEFAULT_CACHE_MAX_ENTRIES } from './cache/introspection-cache'
 export type { CacheOptions, CachedIntrospection, IntrospectionCacheStore } from './cache/introspection-cache'
 export { authleteOptionsFromEnv } from './env'

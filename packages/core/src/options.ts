@@ -66,16 +66,22 @@ export const AUTHORIZATION_SERVER_OPTION_KEYS: readonly string[] = [...COMMON_OP
 /** Route objects already checked: the guard checks each one once, wherever it comes from. */
 const validatedRoutes = new WeakSet<object>()
 
+/** What `validateRouteOptions` needs of a guard: its Authlete API version. A `Guard` fits. */
+export interface RouteGuardContext {
+  authlete: { apiVersion: 'V2' | 'V3' }
+}
+
 /**
- * Check route options once, when a route is protected, so a typo fails at start-up and not on
- * the first request: unknown keys (`scope` for `scopes`) and wrong types throw `ERR_INVALID_CONFIG`.
- *
- * @example
- * app.get('/api/me', protect(guard, validateRouteOptions({ scopes: ['profile'] })), handler)
+ * Refuse `dpopNonceRequired` on Authlete API V2, whose introspection and token APIs have no DPoP
+ * nonces (reference §9): the option would be dropped there and the nonce never checked.
  */
-export function validateRouteOptions(route: RouteOptions = {}): RouteOptions {
-  if (route === null || typeof route !== 'object' || Array.isArray(route)) invalid('Route options must be an object.')
-  if (validatedRoutes.has(route)) return route
+export function requireNonceSupport(dpopNonceRequired: unknown, apiVersion: unknown, what: string): void {
+  if (dpopNonceRequired !== true || apiVersion !== 'V2') return
+  invalid(`${what} dpopNonceRequired cannot be enforced: Authlete API V2 has no DPoP nonces (they are Authlete 3.0 only). Use API V3 (authlete.serviceId and authlete.accessToken), or drop dpopNonceRequired.`)
+}
+
+/** The shape checks of route options (keys and types). */
+function checkRouteShape(route: RouteOptions): void {
   rejectUnknownKeys(route, ROUTE_OPTION_KEYS, 'route')
   for (const key of ['scopes', 'resources', 'acrValues'] as const) {
     if (route[key] !== undefined && !isStringArray(route[key])) invalid(`Route option ${key} must be an array of non-empty strings.`)
@@ -83,8 +89,42 @@ export function validateRouteOptions(route: RouteOptions = {}): RouteOptions {
   if (route.subject !== undefined && (typeof route.subject !== 'string' || route.subject === '')) invalid('Route option subject must be a non-empty string.')
   if (route.maxAge !== undefined && (!Number.isInteger(route.maxAge) || route.maxAge < 0)) invalid('Route option maxAge must be a whole number of seconds.')
   if (route.dpopNonceRequired !== undefined && typeof route.dpopNonceRequired !== 'boolean') invalid('Route option dpopNonceRequired must be a boolean.')
-  validatedRoutes.add(route)
+}
+
+/**
+ * Check route options once, when a route is protected, so a typo fails at start-up and not on
+ * the first request: unknown keys (`scope` for `scopes`) and wrong types throw `ERR_INVALID_CONFIG`.
+ * Given the guard, also what its Authlete cannot do: `dpopNonceRequired` with Authlete API V2
+ * (no DPoP nonces there) throws `ERR_INVALID_CONFIG`, for every guard the route is used with.
+ *
+ * @example
+ * app.get('/api/me', protect(guard, validateRouteOptions({ scopes: ['profile'] }, guard)), handler)
+ */
+export function validateRouteOptions(route: RouteOptions = {}, guard?: RouteGuardContext): RouteOptions {
+  if (route === null || typeof route !== 'object' || Array.isArray(route)) invalid('Route options must be an object.')
+  if (!validatedRoutes.has(route)) {
+    checkRouteShape(route)
+    validatedRoutes.add(route)
+  }
+  // Per guard, not per route: the same route object may serve a V3 guard and a V2 one.
+  requireNonceSupport(route.dpopNonceRequired, guard?.authlete?.apiVersion, 'Route option')
   return route
+}
+
+/**
+ * Names people write for a JWS `alg` that are key or curve names (RFC 8037 names the curve
+ * `Ed25519`, the alg `EdDSA`), lower-cased, with the alg meant.
+ */
+const ALG_NAME_HINTS: Record<string, string> = {
+  ed25519: 'EdDSA', ed448: 'EdDSA', okp: 'EdDSA',
+  'p-256': 'ES256', 'p-384': 'ES384', 'p-521': 'ES512', secp256k1: 'ES256K', ecdsa: 'ES256', ec: 'ES256',
+  rsa: 'RS256', 'rsassa-pkcs1-v1_5': 'RS256', 'rsa-pss': 'PS256',
+}
+
+/** The hint for a `dpopAlgs` name that is not a supported alg: a wrong case, or a key/curve name. */
+function algHint(name: string): string | undefined {
+  const meant = DEFAULT_DPOP_ALGS.find((alg) => alg.toLowerCase() === name.toLowerCase()) ?? ALG_NAME_HINTS[name.toLowerCase()]
+  return meant === undefined ? undefined : `${name} is not a JWS alg name; did you mean ${meant}?`
 }
 
 /** The shared part of the guard's and the authorization server's configuration. */
@@ -107,7 +147,8 @@ export function resolveCommonOptions(options: Omit<GuardOptions, 'authlete'>): E
     if (!isStringArray(dpopAlgs) || dpopAlgs.length === 0) invalid('dpopAlgs must be a non-empty array of algorithm names.')
     const unsupported = dpopAlgs.filter((alg) => !DEFAULT_DPOP_ALGS.includes(alg))
     if (unsupported.length > 0) {
-      invalid(`dpopAlgs may only hold asymmetric algorithms Authlete verifies (${DEFAULT_DPOP_ALGS.join(', ')}); not ${unsupported.join(', ')}.`)
+      const hints = unsupported.map(algHint).filter((hint) => hint !== undefined)
+      invalid(`dpopAlgs may only hold asymmetric algorithms Authlete verifies (${DEFAULT_DPOP_ALGS.join(', ')}); not ${unsupported.join(', ')}.${hints.map((hint) => ` ${hint}`).join('')}`)
     }
   }
   if (onError !== undefined && typeof onError !== 'function') invalid('onError must be a function.')

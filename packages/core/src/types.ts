@@ -268,6 +268,18 @@ export interface AuthleteClient {
   readonly baseUrl: string
   readonly apiVersion: 'V2' | 'V3'
   /**
+   * A stable identity of the Authlete service this client calls, holding no secret. The clients of
+   * `createAuthleteClient` (root entry and `/node`) set it to the base URL, the API version and the
+   * service id (v3) or API key (v2), e.g. `'https://us.authlete.com V3 715948317'`. The guard puts
+   * its hash into every introspection-cache and replay-store key, so guards of different services
+   * sharing one store never serve each other's entries. A client of your own needs it when the
+   * guard has a `cache.store` or a `replay` store: `createGuard` throws `ERR_INVALID_CONFIG` without it.
+   *
+   * @example
+   * const authlete: AuthleteClient = { baseUrl, apiVersion: 'V3', service: `${baseUrl} V3 ${serviceId}`, call, close }
+   */
+  readonly service?: string | undefined
+  /**
    * POST `body` to the service-scoped API `path` (e.g. `'/auth/introspection'`). Resolves with the
    * parsed JSON object of a 2xx reply; rejects with an `AuthleteGuardError` otherwise.
    */

@@ -96,12 +96,13 @@ describe('replay protection (RFC 9449 §11.1), on by default', () => {
     expect(events.map((e) => e.error.code)).toEqual(['ERR_STORE_UNAVAILABLE'])
     await guard.close()
   }, 10_000)
-  it('the in-memory store refuses to forget a live proof: full -> the guard denies (500) until entries expire', async () => {
+  it('the in-memory store refuses to forget a live proof: full -> limited (nothing written) until entries expire', async () => {
     let now = 0
     const replay = createMemoryReplayStore({ maxEntries: 2, now: () => now })
     expect(await replay.remember('a', 1000)).toBe(true)
     expect(await replay.remember('b', 1000)).toBe(true)
-    await expect(replay.remember('c', 1000)).rejects.toThrow(/full/)
+    expect(await replay.remember('c', 1000)).toEqual({ limited: true, retryAfterSeconds: 1 })
+    expect(await replay.seen!('c')).toBe(false)
     expect(await replay.remember('a', 1000)).toBe(false)
     now = 1000
     expect(await replay.remember('c', 1000)).toBe(true)
@@ -115,14 +116,14 @@ describe('replay protection (RFC 9449 §11.1), on by default', () => {
     expect(second.isMemoryReplayStore(first.createMemoryReplayStore())).toBe(true)
     expect(second.isMemoryReplayStore({ remember: async () => true })).toBe(false)
   })
-  it('through the guard, a full in-memory store (answered without a deadline timer) still denies: 500, ERR_STORE_UNAVAILABLE', async () => {
+  it('through the guard, a full in-memory store denies the new proof: 429 with Retry-After, nothing reported', async () => {
     const events: GuardErrorEvent[] = []
     const guard = guardWith({ replay: createMemoryReplayStore({ maxEntries: 1 }), onError: (e) => events.push(e) })
     const token = await bound()
     expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
     const second = await guard.check(dpopRequest(token, await freshProof(token)))
-    expect(!second.allowed && second.status).toBe(500)
-    expect(events.map((e) => [e.error.code, e.error.message])).toEqual([['ERR_STORE_UNAVAILABLE', expect.stringMatching(/^The DPoP replay store failed: the in-memory replay store is full/)]])
+    expect(!second.allowed && [second.status, second.error, second.headers['Retry-After']]).toEqual([429, 'too_many_requests', '360'])
+    expect(events).toEqual([])
     await guard.close()
   })
 })

@@ -15,6 +15,7 @@ it('the root entry exports what apps use, and nothing Node-only', () => {
     'DEFAULT_DPOP_ALGS',
     'DEFAULT_DPOP_IAT',
     'DEFAULT_REPLAY_MAX_ENTRIES',
+    'DEFAULT_REPLAY_MAX_ENTRIES_PER_OWNER',
     'DEFAULT_TIMEOUT_MS',
     'authleteOptionsFromEnv',
     'createAuthleteClient',

@@ -80,7 +80,7 @@ export function getAuth(req: Request): AccessTokenInfo {
  */
 export function protect(guard: Guard, route?: RouteOptions): RequestHandler {
   assertGuard(guard)
-  validateRouteOptions(route) // a typo in the options fails at start-up, not on the first request
+  validateRouteOptions(route, guard) // a typo (or a nonce on Authlete API V2) fails at start-up, not on the first request
   return function authleteGuard(req: Request, res: Response, next: NextFunction): void {
     guard
       .check(toRequestLike(req), route)

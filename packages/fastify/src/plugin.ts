@@ -49,7 +49,7 @@ const plugin: FastifyPluginAsync<AuthleteGuardPluginOptions> = async (app, optio
   // Reserve the property (Fastify keeps request shapes stable); null until protect() sets it.
   app.decorateRequest('auth', null as unknown as AccessTokenInfo)
   app.decorate('protect', function protect(routeOptions?: RouteOptions): ProtectHook {
-    validateRouteOptions(routeOptions) // a typo in the options fails at start-up, not on the first request
+    validateRouteOptions(routeOptions, guard) // a typo (or a nonce on Authlete API V2) fails at start-up, not on the first request
     return async function authleteGuardHook(request, reply) {
       // request.url is the full path (prefixes included); protocol and host follow Fastify's
       // own trustProxy setting, which the guard uses unless it has publicUrl or trustProxy.

@@ -48,7 +48,8 @@ export function protect(guard: Guard | (() => Guard), route?: RouteOptions): Mid
   if (!guard || (typeof guard !== 'function' && typeof guard.check !== 'function')) {
     throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/hono: protect(guard) needs a guard from createGuard() (or a function returning one)')
   }
-  validateRouteOptions(route) // a typo in the options fails at start-up, not on the first request
+  // A typo (or a nonce on Authlete API V2) fails at start-up; a guard factory's on its first request.
+  validateRouteOptions(route, typeof guard === 'function' ? undefined : guard)
   // A factory is called on the first request: on Workers the environment (and so the
   // credentials) exists only inside a request.
   let resolved = typeof guard === 'function' ? undefined : guard

@@ -47,7 +47,7 @@ export function protect<StateT = DefaultState>(guard: Guard, route?: RouteOption
   if (!guard || typeof guard.check !== 'function') {
     throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/koa: protect(guard) needs a guard from createGuard()')
   }
-  validateRouteOptions(route) // a typo in the options fails at start-up, not on the first request
+  validateRouteOptions(route, guard) // a typo (or a nonce on Authlete API V2) fails at start-up, not on the first request
   return async function authleteGuard(ctx, next) {
     const decision = await guard.check(toRequestLike(ctx), route)
     ctx.set(decision.headers)

@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common'
 import { DiscoveryService, Reflector } from '@nestjs/core'
+import { validateRouteOptions, type Guard } from '@authlete-guard/core'
 import { AUTH_PARAM_METADATA, authWithoutProtect } from './auth'
-import { PROTECT_METADATA } from './protect'
+import { PROTECT_METADATA, type Protection } from './protect'
+import { AUTHLETE_GUARD } from './tokens'
 
 /** Every method name on `prototype` and the prototypes it inherits from (Object's excluded). */
 function methodNames(prototype: object): string[] {
@@ -16,14 +18,17 @@ function methodNames(prototype: object): string[] {
 
 /**
  * Refuses to start an application in which a controller handler takes `@Auth()` but has no
- * `@Protect()`, on it or on its controller: there the principal would never be set. Runs when
- * Nest initialises the modules (`app.init()`, `app.listen()`).
+ * `@Protect()`, on it or on its controller (there the principal would never be set), or in which a
+ * `@Protect()` asks for what the module's guard cannot enforce (`dpopNonceRequired` with Authlete
+ * API V2: `validateRouteOptions(route, guard)`). Runs when Nest initialises the modules
+ * (`app.init()`, `app.listen()`).
  */
 @Injectable()
 export class AuthUsageCheck implements OnModuleInit {
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(AUTHLETE_GUARD) private readonly guard: Guard,
   ) {}
 
   onModuleInit(): void {
@@ -31,10 +36,16 @@ export class AuthUsageCheck implements OnModuleInit {
       if (typeof metatype !== 'function' || !metatype.prototype) continue
       const prototype = metatype.prototype as Record<string, () => unknown>
       for (const name of methodNames(prototype)) {
-        if (Reflect.getMetadata(AUTH_PARAM_METADATA, prototype, name) !== true) continue
-        if (this.reflector.getAllAndOverride(PROTECT_METADATA, [prototype[name]!, metatype])) continue
+        const protection = this.reflector.getAllAndOverride<Protection | undefined>(PROTECT_METADATA, [prototype[name]!, metatype])
+        this.checkRoute(protection)
+        if (Reflect.getMetadata(AUTH_PARAM_METADATA, prototype, name) !== true || protection) continue
         throw authWithoutProtect(metatype.name, name)
       }
     }
+  }
+
+  /** A `@Protect()` route against this module's guard (its shape was checked by the decorator). */
+  private checkRoute(protection: Protection | undefined): void {
+    if (protection?.route) validateRouteOptions(protection.route, this.guard)
   }
 }

@@ -1,5 +1,5 @@
-import { applyDecorators, Inject, Injectable, SetMetadata, UseFilters, UseGuards, type CanActivate } from '@nestjs/common'
-import { validateRouteOptions } from '@authlete-guard/core'
+import { applyDecorators, Inject, Injectable, Optional, SetMetadata, UseFilters, UseGuards, type CanActivate } from '@nestjs/common'
+import { AuthleteGuardError, validateRouteOptions } from '@authlete-guard/core'
 import type { Guard, RouteOptions } from '@authlete-guard/core'
 import { DenialSentFilter } from './denial'
 import { AUTHLETE_GUARD } from './tokens'
@@ -15,15 +15,28 @@ export interface Protection {
   route: RouteOptions | undefined
 }
 
+/** The start-up error of an application that uses `@Protect()` without `AuthleteGuardModule`. */
+export function moduleNotImported(): AuthleteGuardError {
+  return new AuthleteGuardError(
+    'ERR_INVALID_CONFIG',
+    '@authlete-guard/nestjs: @Protect() is used but AuthleteGuardModule is not imported, so nothing would check the access tokens: ' +
+      'add AuthleteGuardModule.forRoot({ guard }) (or AuthleteGuardModule.forRootAsync({ useFactory })) to the imports of the root module',
+  )
+}
+
 /**
  * Put on every `@Protect()` target so that an application that forgot to import
- * `AuthleteGuardModule` fails at start-up ("Nest can't resolve dependencies of the
- * RequiresAuthleteGuardModule") instead of running protected handlers unchecked. The check itself
+ * `AuthleteGuardModule` fails at start-up (`ERR_INVALID_CONFIG` naming
+ * `AuthleteGuardModule.forRoot`) instead of running protected handlers unchecked. The check itself
  * is the module's global guard; this one always lets the request on.
  */
 @Injectable()
 export class RequiresAuthleteGuardModule implements CanActivate {
-  constructor(@Inject(AUTHLETE_GUARD) readonly guard: Guard) {}
+  // Optional, so that Nest hands over `undefined` (and this names the fix) instead of failing
+  // with its generic "can't resolve dependencies" error.
+  constructor(@Optional() @Inject(AUTHLETE_GUARD) readonly guard: Guard) {
+    if (!guard) throw moduleNotImported()
+  }
 
   canActivate(): boolean {
     return true

@@ -86,7 +86,8 @@ export type AuthProxy<Req extends Request = Request> = (request: Req) => Promise
  * export const config = { matcher: '/api/:path*' }
  */
 export function authProxy<Req extends Request = Request>(guard: Guard | (() => Guard), routes: ProxyRoutes<Req> = {}): AuthProxy<Req> {
-  if (typeof routes !== 'function') validateRouteOptions(routes) // a typo fails when the proxy module loads
+  // A typo (or a nonce on Authlete API V2) fails when the proxy module loads; with a guard factory, on its first request.
+  if (typeof routes !== 'function') validateRouteOptions(routes, typeof guard === 'function' ? undefined : guard)
   let resolved = typeof guard === 'function' ? undefined : guard
   const getGuard = () => (resolved ??= (guard as () => Guard)())
   return async function authleteGuardProxy(request) {
@@ -111,7 +112,7 @@ export function authProxy<Req extends Request = Request>(guard: Guard | (() => G
  * }
  */
 export async function checkInProxy(request: Request, guard: Guard, routeOptions?: RouteOptions): Promise<ProxyCheck> {
-  validateRouteOptions(routeOptions)
+  validateRouteOptions(routeOptions, guard)
   const decision = await guard.check(fromFetchRequest(request), routeOptions)
   if (!decision.allowed) return { allowed: false, decision, response: denialResponse(decision) }
   const requestHeaders = withoutAuthHeaders(request.headers)

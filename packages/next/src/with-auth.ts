@@ -60,7 +60,8 @@ export function withAuth<Req extends Request = Request, Context = RouteHandlerCo
   handler: AuthRouteHandler<Req, Context>,
   routeOptions?: RouteOptions,
 ): RouteHandler<Req, Context> {
-  validateRouteOptions(routeOptions) // a typo in the options fails when the module loads
+  // A typo (or a nonce on Authlete API V2) fails when the module loads; with a guard factory, on its first request.
+  validateRouteOptions(routeOptions, typeof guard === 'function' ? undefined : guard)
   let resolved = typeof guard === 'function' ? undefined : guard
   const getGuard = () => (resolved ??= (guard as () => Guard)())
   return async function authleteGuardRouteHandler(request, context) {

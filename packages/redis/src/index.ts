@@ -4,7 +4,7 @@
  * answers. Bring your own ioredis client (`Redis` or `Cluster`); nothing here opens a connection.
  */
 export { createRedisReplayStore, DEFAULT_REPLAY_PREFIX } from './replay-store'
-export type { RedisReplayStoreOptions } from './replay-store'
+export type { RedisReplayStore, RedisReplayStoreOptions } from './replay-store'
 export { createRedisIntrospectionCache, DEFAULT_CACHE_PREFIX, DEFAULT_LOCAL_TTL_MS } from './introspection-cache'
 export type { RedisIntrospectionCacheOptions } from './introspection-cache'
 export { DEFAULT_REDIS_TIMEOUT_MS } from './client'

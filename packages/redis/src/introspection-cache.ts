@@ -9,7 +9,11 @@ import { createLocalLru } from './local-lru'
  * const options: RedisIntrospectionCacheOptions = { prefix: 'billing-api:cache:', timeoutMs: 300, localMaxEntries: 1000, localTtlMs: 1000 }
  */
 export interface RedisIntrospectionCacheOptions {
-  /** Put in front of every key (one per application or environment sharing a Redis). Default `DEFAULT_CACHE_PREFIX`. */
+  /**
+   * Put in front of every key: one per application or environment sharing a Redis, to tell their
+   * keys apart (housekeeping, `SCAN`, purges). Guards of different Authlete services need no
+   * prefix of their own: the guard puts a hash of the service into every key. Default `DEFAULT_CACHE_PREFIX`.
+   */
   prefix?: string | undefined
   /** Longest wait for Redis per `get` or `set`, ms; past it the store rejects and the guard denies (500). Default `DEFAULT_REDIS_TIMEOUT_MS`. */
   timeoutMs?: number | undefined
@@ -25,7 +29,8 @@ export interface RedisIntrospectionCacheOptions {
 
 /**
  * Default key prefix of the shared introspection cache: keys are this plus the guard's cache key
- * (`<sha256(token)> <scheme> <proof key thumbprint>`).
+ * (`<service hash> <sha256(token)> <scheme> <proof key thumbprint>`). The service hash keeps the
+ * entries of guards of different Authlete services apart, so they can share this prefix.
  *
  * @example
  * createRedisIntrospectionCache(redis, { prefix: `billing-api:${DEFAULT_CACHE_PREFIX}` })

@@ -1,6 +1,7 @@
 // The stores on an ioredis Cluster client, against a real three-node Redis Cluster (three
 // redis-server processes with --cluster-enabled, slots split between them): every command is on
-// one key, so keys spread over the nodes and nothing fails with CROSSSLOT or MOVED.
+// one key, or (the per-owner replay script) on an owner's keys, which share one slot, so keys spread
+// over the nodes and nothing fails with CROSSSLOT or MOVED.
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createRedisIntrospectionCache, createRedisReplayStore } from '../src'
@@ -48,6 +49,31 @@ describeWithRedis('on a real Redis Cluster (three nodes)', () => {
     const perNode = await Promise.all(admins.map((admin) => admin.dbsize()))
     expect(perNode.reduce((a, b) => a + b, 0)).toBe(keys.length)
     expect(perNode.every((count) => count > 0)).toBe(true)
+  })
+
+  it('with owners: each owner\'s proof keys and set share its slot, owners spread over the nodes, the bound holds, one key races to exactly one true', async () => {
+    const store = createRedisReplayStore(cluster, { maxEntriesPerOwner: 3, prefix: 'owners:' })
+    const owners = [...Array.from({ length: 30 }, (_, i) => `service-1 ${`jkt-${i}`.padEnd(43, 'J')}`), 'a{b}c', '{x}', '}{', '']
+    for (const [i, owner] of owners.entries()) {
+      const keys = [1, 2, 3, 4].map((n) => `owner-${i}-proof-${n}`.padEnd(43, 'x'))
+      const raced = await Promise.all([store.remember(keys[0]!, 60_000, owner), store.remember(keys[0]!, 60_000, owner), store.remember(keys[0]!, 60_000, owner)])
+      expect(raced.filter((answer) => answer === true)).toHaveLength(1)
+      expect(await store.remember(keys[1]!, 60_000, owner)).toBe(true)
+      expect(await store.remember(keys[2]!, 60_000, owner)).toBe(true)
+      expect(await store.remember(keys[3]!, 60_000, owner)).toMatchObject({ limited: true, retryAfterSeconds: 60 })
+      expect(await store.seen(keys[2]!, owner)).toBe(true)
+      expect(await store.seen(keys[3]!, owner)).toBe(false)
+    }
+    const perNode = await Promise.all(admins.map(async (admin) => (await admin.keys('owners:*')).length))
+    expect(perNode.reduce((a, b) => a + b, 0)).toBe(owners.length * 4) // three proofs and a set per owner
+    expect(perNode.every((count) => count > 0)).toBe(true)
+    for (const admin of admins) {
+      for (const set of (await admin.keys('owners:*')).filter((key) => !key.includes('}:'))) {
+        const proofs = await admin.keys(`${set.replace(/[*?[\]\\]/g, '\\$&')}:*`)
+        expect(proofs, set).toHaveLength(3) // on the same node as its set
+        for (const proof of proofs) expect(await admin.call('CLUSTER', 'KEYSLOT', proof)).toBe(await admin.call('CLUSTER', 'KEYSLOT', set))
+      }
+    }
   })
 
   it('cache entries round-trip through the cluster', async () => {

@@ -15,7 +15,7 @@ it('exports the two stores and their defaults, nothing else', () => {
 })
 
 it('every public export, values and types, has a JSDoc @example', () => {
-  const names = [...Object.keys(root), 'RedisClient', 'RedisReplayStoreOptions', 'RedisIntrospectionCacheOptions']
+  const names = [...Object.keys(root), 'RedisClient', 'RedisReplayStore', 'RedisReplayStoreOptions', 'RedisIntrospectionCacheOptions']
   const sources = ['client', 'replay-store', 'introspection-cache'].map((file) => readFileSync(new URL(`../src/${file}.ts`, import.meta.url), 'utf8')).join('\n')
   for (const name of names) {
     const declaration = new RegExp(`/\\*\\*((?!\\*/)[\\s\\S])*@example((?!\\*/)[\\s\\S])*\\*/\\s*export (?:const|function|interface|type) ${name}\\b`)

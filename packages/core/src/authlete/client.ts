@@ -94,6 +94,7 @@ export function clientOnTransport(config: AuthleteConfig, transport: AuthleteTra
   return {
     baseUrl: config.baseUrl,
     apiVersion: config.apiVersion,
+    service: config.service,
     call,
     close: () => transport.close(),
   }

@@ -16,6 +16,11 @@ export interface AuthleteConfig {
   apiVersion: 'V2' | 'V3'
   authorization: string
   timeoutMs: number
+  /**
+   * The service's stable identity, no secret: base URL, API version and service id (v3) or API key
+   * (v2). The guard keys its caches and replay stores by its hash (`AuthleteClient.service`).
+   */
+  service: string
   /** `'/auth/introspection'` -> `/api/auth/introspection` (v2) or `/api/{serviceId}/auth/introspection` (v3). */
   apiPath(path: string): string
 }
@@ -65,6 +70,7 @@ export function resolveAuthleteConfig(options: AuthleteOptions, extraKeys: reado
 
   let authorization: string
   let prefix: string
+  let serviceName: string
   if (version === 'V3') {
     const missing = [!present(options.serviceId) && 'serviceId', !present(options.accessToken) && 'accessToken'].filter(Boolean)
     if (missing.length > 0) invalid(`Authlete API v3 needs authlete.${missing.join(' and authlete.')}.`)
@@ -72,6 +78,7 @@ export function resolveAuthleteConfig(options: AuthleteOptions, extraKeys: reado
     if (!HEADER_SAFE.test(String(options.accessToken))) invalid('authlete.accessToken must be printable ASCII without spaces or line breaks (check for a stray newline).')
     authorization = `Bearer ${options.accessToken}`
     prefix = `/api/${options.serviceId}`
+    serviceName = String(options.serviceId)
   } else {
     const missing = [!present(options.apiKey) && 'apiKey', !present(options.apiSecret) && 'apiSecret'].filter(Boolean)
     if (missing.length > 0) invalid(`Authlete API v2 needs authlete.${missing.join(' and authlete.')} (or serviceId and accessToken for v3).`)
@@ -81,6 +88,8 @@ export function resolveAuthleteConfig(options: AuthleteOptions, extraKeys: reado
     if (!HEADER_SAFE.test(String(options.apiSecret))) invalid('authlete.apiSecret must be printable ASCII without spaces or line breaks (check for a stray newline).')
     authorization = `Basic ${base64Ascii(`${options.apiKey}:${options.apiSecret}`)}`
     prefix = '/api'
+    // v2 has no service id in the path: the API key names the service (it equals the id).
+    serviceName = String(options.apiKey)
   }
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -89,12 +98,14 @@ export function resolveAuthleteConfig(options: AuthleteOptions, extraKeys: reado
   }
 
   const basePath = url.pathname.replace(/\/+$/, '')
+  const baseUrl = `${url.origin}${basePath}`
   return {
-    baseUrl: `${url.origin}${basePath}`,
+    baseUrl,
     origin: url.origin,
     apiVersion: version,
     authorization,
     timeoutMs,
+    service: `${baseUrl} ${version} ${serviceName}`,
     apiPath: (path) => `${basePath}${prefix}${path.startsWith('/') ? path : `/${path}`}`,
   }
 }

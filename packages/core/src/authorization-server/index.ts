@@ -1,5 +1,5 @@
 import { checkReady } from '../authlete/ready'
-import { AUTHORIZATION_SERVER_OPTION_KEYS, invalid, rejectUnknownKeys, resolveAuthlete, resolveCommonOptions } from '../options'
+import { AUTHORIZATION_SERVER_OPTION_KEYS, invalid, rejectUnknownKeys, requireNonceSupport, resolveAuthlete, resolveCommonOptions } from '../options'
 import { createReporter } from '../report'
 import type { EndpointContext } from './form-endpoint'
 import { handlePushedAuthorizationRequest } from './par'
@@ -39,7 +39,7 @@ export type {
  * the core's `RequestLike` (and, for token and PAR, the raw `application/x-www-form-urlencoded`
  * body as received) and resolves to the complete answer: `{ status, headers, body }`. Bad
  * requests and Authlete failures are answers, never exceptions; misconfiguration throws
- * `ERR_INVALID_CONFIG` here.
+ * `ERR_INVALID_CONFIG` here (so does `dpopNonceRequired` with Authlete API V2, which has no DPoP nonces).
  *
  * - `token`: `/auth/token` with `parameters` (the body verbatim), `clientId`/`clientSecret` from
  *   `Authorization: Basic` (RFC 6749 §2.3.1), `clientCertificate`, and with a DPoP proof `dpop`,
@@ -67,6 +67,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   if (getClaims !== undefined && typeof getClaims !== 'function') invalid('getClaims must be a function (subject, claimNames, locales) => claims.')
   if (dpopNonceRequired !== undefined && typeof dpopNonceRequired !== 'boolean') invalid('dpopNonceRequired must be a boolean.')
   const authlete = resolveAuthlete(authleteOptions)
+  requireNonceSupport(dpopNonceRequired, authlete.apiVersion, 'createAuthorizationServer option')
   const context: EndpointContext = { ...resolved, authlete, report: createReporter(common.onError), dpopNonceRequired }
 
   return {

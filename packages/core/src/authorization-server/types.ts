@@ -48,7 +48,11 @@ export interface AuthorizationServerOptions {
   realm?: string | undefined
   /** `algs` advertised in UserInfo's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
   dpopAlgs?: readonly string[] | undefined
-  /** Ask Authlete to require a server-provided nonce in every DPoP proof (Authlete 3.0 `dpopNonceRequired`). */
+  /**
+   * Ask Authlete to require a server-provided nonce in every DPoP proof (Authlete 3.0
+   * `dpopNonceRequired`). API V3 only: with Authlete API V2, which has no DPoP nonces,
+   * `createAuthorizationServer` throws `ERR_INVALID_CONFIG`.
+   */
   dpopNonceRequired?: boolean | undefined
   /** The UserInfo claims callback; a per-call `getClaims` takes precedence. */
   getClaims?: GetClaims | undefined

@@ -56,6 +56,15 @@ export interface CachedIntrospection {
   until: number
 }
 
+/**
+ * The key of one token and presentation of one Authlete service: the hash of the service's
+ * identity, the token's hash, the scheme and, for DPoP, the proof key's thumbprint. Hashes only,
+ * never a raw token; guards of different services sharing a store never meet on a key.
+ */
+export function cacheKeyOf(serviceHash: string, tokenHash: string, scheme: 'DPoP' | 'Bearer', jkt: string | undefined): string {
+  return `${serviceHash} ${tokenHash} ${scheme} ${jkt ?? ''}`
+}
+
 /** The guard's introspection cache: a store of entries, plus the coalescing of misses. */
 export interface IntrospectionCache {
   readonly ttlMs: number

@@ -1,3 +1,4 @@
+import { fromBase64url } from './encoding'
 
 /** A public JWK as a DPoP proof carries it (RFC 9449 §4.2 `jwk`). */
 export type PublicJwk = Record<string, unknown> & { kty: string }
@@ -30,4 +31,17 @@ export function publicJwkFault(jwk: unknown): string | undefined {
 export function jwkThumbprint(jwk: PublicJwk, sha256: (text: string) => string | Promise<string>): string | Promise<string> {
   const members = REQUIRED[jwk.kty]!
   return sha256(`{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`)
+}
+
+/**
+ * The size in bits of an RSA JWK's modulus `n` (RFC 7518 §6.3.1.1), measured without leading zero
+ * octets, so a short key padded with zeros is measured as what it is; 0 when `n` is not base64url.
+ */
+export function rsaModulusBits(n: string): number {
+  const bytes = fromBase64url(n)
+  if (!bytes) return 0
+  let first = 0
+  while (first < bytes.length && bytes[first] === 0) first++
+  if (first === bytes.length) return 0
+  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]!))
 }

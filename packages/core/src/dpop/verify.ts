@@ -1,7 +1,7 @@
 import { verifyAlgorithm, MIN_RSA_BITS, type VerifyAlgorithm } from './algorithms'
 import { webCrypto, MAX_CACHED_KEYS, type ProofCrypto } from './crypto'
 import { fromBase64url, jsonSegment } from './encoding'
-import { jwkThumbprint, publicJwkFault, type PublicJwk } from './jwk'
+import { jwkThumbprint, publicJwkFault, rsaModulusBits, type PublicJwk } from './jwk'
 import type { DecisionReason } from '../diagnostics'
 
 /** What a DPoP proof must match, and the accepted `iat` window. */
@@ -88,7 +88,7 @@ async function checkHeader(header: Record<string, unknown>, expected: ProofExpec
   if (algorithm && (jwk.kty !== algorithm.kty || (algorithm.crv !== undefined && jwk.crv !== algorithm.crv))) {
     return fail(`The DPoP proof's jwk does not fit alg ${alg}.`, { check: 'jwk', alg })
   }
-  if (jwk.kty === 'RSA' && (fromBase64url(jwk.n as string)?.length ?? 0) * 8 < MIN_RSA_BITS) return fail(`The DPoP proof's RSA key is shorter than ${MIN_RSA_BITS} bits.`, { check: 'jwk', minBits: MIN_RSA_BITS })
+  if (jwk.kty === 'RSA' && rsaModulusBits(jwk.n as string) < MIN_RSA_BITS) return fail(`The DPoP proof's RSA key is shorter than ${MIN_RSA_BITS} bits.`, { check: 'jwk', minBits: MIN_RSA_BITS })
   return { ok: true, header: { alg, jwk, jkt: await jwkThumbprint(jwk, (expected.crypto ?? webCrypto).sha256), algorithm } }
 }
 
