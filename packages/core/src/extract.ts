@@ -45,7 +45,8 @@ export function extractIntrospectionRequest(request: RequestLike, route: RouteOp
     body.htm = request.method.toUpperCase()
     body.htu = url.htu
     body.targetUri = url.targetUri
-    if (route.dpopNonceRequired !== undefined) body.dpopNonceRequired = route.dpopNonceRequired
+    // Only `true` is sent: `false` means what absence means (the service's setting), and API V2 has no such member.
+    if (route.dpopNonceRequired === true) body.dpopNonceRequired = true
   }
   return { ok: true, scheme: credentials.scheme, body, path: url.path }
 }

@@ -3,14 +3,14 @@ import { dpopDenial, type DpopResultCodes } from './dpop-denial'
 import { verifyDpopProof } from './dpop-verify'
 import type { ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
-import type { TokenRecord } from './types'
+import type { ApiVersion, TokenRecord } from './types'
 
 /** Per-API result codes for the token checks shared by introspection and UserInfo. */
 export interface AccessCheckCodes {
   missingToken: ResultEntry
   notFound: ResultEntry
-  /** The code for an expired token, which may depend on its refresh token. */
-  expired: (record: TokenRecord) => ResultEntry
+  /** The codes for an expired token, by the state of its refresh token. */
+  expired: ExpiryResults
   /** A DPoP-bound token presented without a proof. */
   dpopMissing: ResultEntry
   dpop: DpopResultCodes
@@ -40,6 +40,22 @@ export type AccessCheck =
       dpopNonce?: string
     }
 
+/** One API's codes for an expired access token, by the state of its refresh token. */
+export interface ExpiryResults {
+  /** The refresh token is still valid. */
+  refreshable: ResultEntry
+  /** The refresh token has expired too. */
+  refreshExpired: ResultEntry
+  /** No refresh token was issued. */
+  expired: ResultEntry
+}
+
+/** The result for an expired access token: Authlete's three codes, by its refresh token. */
+function expiryResult(store: EmulatorStore, record: TokenRecord, results: ExpiryResults): ResultEntry {
+  if (store.isRefreshable(record)) return results.refreshable
+  return record.refreshToken ? results.refreshExpired : results.expired
+}
+
 /** True when the API call carries a DPoP proof (an empty string counts as none). */
 export const hasDpop = (dpop: unknown): boolean => dpop !== undefined && dpop !== null && dpop !== ''
 
@@ -47,11 +63,12 @@ export const hasDpop = (dpop: unknown): boolean => dpop !== undefined && dpop !=
  * Token existence, expiry and DPoP checks common to `/auth/introspection` and `/auth/userinfo`.
  * A DPoP-bound token needs a valid proof signed by its key; an unbound token is accepted with or
  * without a proof, but a proof that is present must be valid. The `DPoP` scheme is used in the
- * challenge when the token is bound or a proof was sent.
+ * challenge when the token is bound or a proof was sent. Nonces apply on API V3 only
+ * (`store.nonceRequired`): a V2 reply never carries `dpopNonce`.
  */
-export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, codes: AccessCheckCodes): AccessCheck {
+export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, codes: AccessCheckCodes, version: ApiVersion): AccessCheck {
   const dpopGiven = hasDpop(request.dpop)
-  const nonceRequired = store.settings.dpopNonceRequired || request.dpopNonceRequired === true
+  const nonceRequired = store.nonceRequired(request.dpopNonceRequired, version)
   const token = request.token
   const record = typeof token === 'string' && token !== '' ? store.byAccessToken.get(token) : undefined
   const scheme: 'Bearer' | 'DPoP' = dpopGiven || record?.jkt !== undefined ? 'DPoP' : 'Bearer'
@@ -70,7 +87,7 @@ export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, c
   if (typeof token !== 'string' || token === '') return deny('BAD_REQUEST', 'invalid_request', codes.missingToken)
   if (!record) return deny('UNAUTHORIZED', 'invalid_token', codes.notFound)
   if (store.now() >= record.expiresAt) {
-    const denial = deny('UNAUTHORIZED', 'invalid_token', codes.expired(record))
+    const denial = deny('UNAUTHORIZED', 'invalid_token', expiryResult(store, record, codes.expired))
     if (codes.forgetExpired) store.forgetExpiredAccessToken(record)
     return denial
   }

@@ -30,7 +30,7 @@ A local Authlete-compatible API that really verifies DPoP proofs (RFC 9449).
 Options:
   --port N              port to listen on (default 0: a free port)
   --host H              interface to bind (default 127.0.0.1)
-  --nonce               require DPoP nonces (service setting dpopNonceRequired)
+  --nonce               require DPoP nonces on v3 paths (service setting dpopNonceRequired)
   --nonce-duration S    DPoP nonce lifetime in seconds (default 300)
   --token-duration S    access token lifetime in seconds (default 3600)
   --allow-replayed-proofs
@@ -106,7 +106,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<CliResul
   }
 
   const e = emulator
-  const modes = [e.settings.dpopNonceRequired && 'DPoP nonces required', !e.settings.rejectReplayedProofs && 'replayed DPoP proofs accepted'].filter(Boolean)
+  const modes = [e.settings.dpopNonceRequired && 'DPoP nonces required (v3 paths)', !e.settings.rejectReplayedProofs && 'replayed DPoP proofs accepted'].filter(Boolean)
   io.stdout.write(
     [
       `Authlete emulator listening on ${e.url}${modes.length > 0 ? ` (${modes.join('; ')})` : ''}`,

@@ -74,6 +74,22 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 const SYMMETRIC_ALG = /^(none|HS\d+)$/i
 
+/** RSA keys below this size are refused (RFC 7518 §3.3). */
+const MIN_RSA_MODULUS_BITS = 2048
+
+/**
+ * Size of an RSA modulus (the JWK's base64url `n`) in bits, as the guard measures it: the bit
+ * length of the number, so leading zero octets (a zero-padded `n`) add nothing.
+ */
+function rsaModulusBits(n: unknown): number {
+  if (typeof n !== 'string') return 0
+  const octets = Buffer.from(n, 'base64url')
+  let start = 0
+  while (start < octets.length && octets[start] === 0) start += 1
+  if (start === octets.length) return 0
+  return (octets.length - start - 1) * 8 + (32 - Math.clz32(octets[start]!))
+}
+
 const fail = (failure: DpopFailure): DpopVerifyResult => ({
   ok: false,
   error: failure === 'nonce' ? 'use_dpop_nonce' : failure === 'key-mismatch' ? 'invalid_token' : 'invalid_dpop_proof',
@@ -110,7 +126,8 @@ export function verifyDpopProof(input: DpopVerifyInput): DpopVerifyResult {
   const claims = decodeJsonObject(payloadPart)
   if (!header || !claims) return fail('malformed')
 
-  if (header.typ !== 'dpop+jwt') return fail('typ')
+  // A media type is case-insensitive (RFC 7515 §4.1.9, RFC 2045): `DPOP+JWT` is `dpop+jwt`.
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') return fail('typ')
   const alg = header.alg
   if (alg === undefined || alg === null || alg === '') return fail('alg-missing')
   if (typeof alg === 'string' && SYMMETRIC_ALG.test(alg)) return fail('alg-symmetric')
@@ -130,10 +147,7 @@ export function verifyDpopProof(input: DpopVerifyInput): DpopVerifyResult {
   } catch {
     return fail('jwk')
   }
-  if (publicKey.asymmetricKeyType === 'rsa' || publicKey.asymmetricKeyType === 'rsa-pss') {
-    // Keys below 2048 bits are refused (RFC 7518 §3.3).
-    if ((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return fail('jwk')
-  }
+  if (jwkRecord.kty === 'RSA' && rsaModulusBits(jwkRecord.n) < MIN_RSA_MODULUS_BITS) return fail('jwk')
 
   const signingInput = Buffer.from(`${headerPart}.${payloadPart}`, 'ascii')
   if (!jwsVerify(alg, publicKey, signingInput, Buffer.from(signaturePart, 'base64url'))) return fail('signature')

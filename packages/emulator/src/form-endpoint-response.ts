@@ -3,19 +3,18 @@ import { dpopDenial, type DpopResultCodes } from './dpop-denial'
 import { verifyDpopProof, type DpopVerifyError } from './dpop-verify'
 import { formatResultMessage, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
-import type { ApiResponse } from './types'
+import type { ApiResponse, ApiVersion } from './types'
 
 /**
  * Response builders shared by the endpoints whose `responseContent` is the client's JSON body
- * (`/auth/token`, `/pushed_auth_req`): Authlete's envelope (`type`, `resultCode`,
- * `resultMessage`, `action`) plus the current `dpopNonce` on every outcome when a nonce is
- * required (service setting or the request's `dpopNonceRequired`).
+ * (`/auth/token`, `/pushed_auth_req`): Authlete's envelope (`resultCode`, `resultMessage`,
+ * `action`) plus the current `dpopNonce` on every outcome when a nonce is required (API V3 only:
+ * service setting or the request's `dpopNonceRequired`).
  */
-export function formEndpointResponder<Action extends string>(type: string, store: EmulatorStore, body: Record<string, unknown>) {
-  const nonceRequired = store.settings.dpopNonceRequired || body.dpopNonceRequired === true
+export function formEndpointResponder<Action extends string>(store: EmulatorStore, body: Record<string, unknown>, version: ApiVersion) {
+  const nonceRequired = store.nonceRequired(body.dpopNonceRequired, version)
   const dpopNonce = nonceRequired ? store.currentNonce() : undefined
   const respond = (action: Action, result: ResultEntry, responseContent: string, extra: ApiResponse = {}): ApiResponse => ({
-    type,
     resultCode: result.code,
     resultMessage: formatResultMessage(result),
     action,

@@ -30,4 +30,4 @@ export {
   DPOP_IAT_MAX_AGE_SECONDS,
   DPOP_IAT_MAX_FUTURE_SECONDS,
 } from './defaults'
-export type { EmulatorClient, EmulatorSettings, GrantType, RecordedRequest, TokenProperty, TokenRecord } from './types'
+export type { ApiVersion, EmulatorClient, EmulatorSettings, GrantType, RecordedReply, RecordedRequest, TokenProperty, TokenRecord } from './types'

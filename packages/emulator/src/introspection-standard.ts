@@ -10,7 +10,6 @@ import type { ApiResponse } from './types'
  */
 export function handleStandardIntrospection(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
   const respond = (action: string, result: ResultEntry, responseContent: string): ApiResponse => ({
-    type: 'standardIntrospectionResponse',
     resultCode: result.code,
     resultMessage: formatResultMessage(result),
     action,

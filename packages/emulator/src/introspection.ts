@@ -3,7 +3,7 @@ import { buildChallenge } from './challenge'
 import { INTROSPECTION_DPOP_CODES } from './dpop-denial'
 import { fillResult, formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
-import type { ApiResponse, TokenRecord } from './types'
+import type { ApiCallContext, ApiResponse, TokenRecord } from './types'
 
 /** `responseContent` of an `OK` introspection: Authlete fills it even then, with this literal (never to be sent). */
 export const OK_RESPONSE_CONTENT = 'Bearer error="invalid_request"'
@@ -33,29 +33,27 @@ function describeToken(store: EmulatorStore, record: TokenRecord): ApiResponse {
   }
 }
 
-/** Authlete's three expiry codes: refresh token still valid, expired too, or none issued. */
-function expiredResult(store: EmulatorStore, record: TokenRecord): ResultEntry {
-  if (store.isRefreshable(record)) return RESULTS.introspectionTokenExpiredRefreshable
-  return record.refreshToken ? RESULTS.introspectionTokenExpiredRefreshExpired : RESULTS.introspectionTokenExpired
+const CODES: AccessCheckCodes = {
+  missingToken: RESULTS.introspectionMissingToken,
+  notFound: RESULTS.introspectionTokenNotFound,
+  expired: {
+    refreshable: RESULTS.introspectionTokenExpiredRefreshable,
+    refreshExpired: RESULTS.introspectionTokenExpiredRefreshExpired,
+    expired: RESULTS.introspectionTokenExpired,
+  },
+  dpopMissing: RESULTS.introspectionDpopMissing,
+  dpop: INTROSPECTION_DPOP_CODES,
+  forgetExpired: true,
 }
 
 /**
  * `/auth/introspection`: token existence and expiry (an expired token is reported once, then
  * forgotten), DPoP proof (RFC 9449 §4.3) and binding, then required `scopes`, `subject`,
- * `resources`, `acrValues` and `maxAge`.
+ * `resources`, `acrValues` and `maxAge`. Nonces (and `dpopNonce`) on API V3 only.
  */
-export function handleIntrospection(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const codes: AccessCheckCodes = {
-    missingToken: RESULTS.introspectionMissingToken,
-    notFound: RESULTS.introspectionTokenNotFound,
-    expired: (record) => expiredResult(store, record),
-    dpopMissing: RESULTS.introspectionDpopMissing,
-    dpop: INTROSPECTION_DPOP_CODES,
-    forgetExpired: true,
-  }
-  const check = checkAccess(store, body, codes)
+export function handleIntrospection(store: EmulatorStore, body: Record<string, unknown>, { version }: ApiCallContext): ApiResponse {
+  const check = checkAccess(store, body, CODES, version)
   const base = (result: ResultEntry, action: string, responseContent: string, record?: TokenRecord, sufficient = false): ApiResponse => ({
-    type: 'introspectionResponse',
     resultCode: result.code,
     resultMessage: formatResultMessage(result),
     action,

@@ -5,9 +5,9 @@ import { DEFAULT_PUSHED_AUTH_REQ_DURATION, MAX_PAR_PARAMETERS_BYTES } from './de
 import { PAR_DPOP_CODES } from './dpop-denial'
 import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-response'
 import { parseForm } from './form'
-import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
+import { RESULTS } from './result-codes'
 import type { EmulatorStore } from './store'
-import type { ApiResponse } from './types'
+import type { ApiCallContext, ApiResponse } from './types'
 
 /**
  * Prefix of the `request_uri` values (RFC 9126 §2.2).
@@ -24,16 +24,17 @@ type ParAction = 'CREATED' | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE
 /**
  * `/pushed_auth_req` (RFC 9126): client authentication, basic authorization request checks and an
  * optional DPoP proof (RFC 9449 §10.1; its key thumbprint is kept as the request's `dpop_jkt`).
- * Answers `CREATED` with a `request_uri`.
+ * Answers `CREATED` with a `request_uri`; like Authlete's, the reply names no client (no
+ * `clientId`, `clientIdAlias`, `clientIdAliasUsed`). Nonces (and `dpopNonce`) on API V3 only.
  */
-export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const { respond, fail, dpopNonce, nonceRequired } = formEndpointResponder<ParAction>('pushedAuthReqResponse', store, body)
+export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, unknown>, { version }: ApiCallContext): ApiResponse {
+  const { respond, fail, nonceRequired } = formEndpointResponder<ParAction>(store, body, version)
 
   if (typeof body.parameters !== 'string') return fail('INTERNAL_SERVER_ERROR', 'server_error', RESULTS.parMissingParameters)
   if (Buffer.byteLength(body.parameters) > MAX_PAR_PARAMETERS_BYTES) return fail('PAYLOAD_TOO_LARGE', 'invalid_request', RESULTS.parTooLarge)
   const form = parseForm(body.parameters)
 
-  const auth = authenticateClient(store, body, form, { unknownClient: RESULTS.parUnknownClient, badSecret: RESULTS.parBadClientSecret })
+  const auth = authenticateClient(store, body, form, { unknownClient: RESULTS.parUnknownClient, badSecret: RESULTS.parBadClientSecret, clientIdMismatch: RESULTS.parClientIdMismatch })
   if (!auth.ok) return fail('UNAUTHORIZED', 'invalid_client', auth.result)
   const { client } = auth
 
@@ -63,10 +64,5 @@ export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, u
     dpopJkt: dpopJktParam ?? jkt,
     expiresAt: store.now() + DEFAULT_PUSHED_AUTH_REQ_DURATION * 1000,
   })
-  return respond(
-    'CREATED',
-    RESULTS.parOk,
-    JSON.stringify({ expires_in: DEFAULT_PUSHED_AUTH_REQ_DURATION, request_uri: requestUri }),
-    { requestUri, clientId: client.clientId, clientIdAlias: client.clientIdAlias, clientIdAliasUsed: auth.aliasUsed },
-  )
+  return respond('CREATED', RESULTS.parOk, JSON.stringify({ expires_in: DEFAULT_PUSHED_AUTH_REQ_DURATION, request_uri: requestUri }), { requestUri })
 }

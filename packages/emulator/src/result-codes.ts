@@ -4,8 +4,10 @@
  * 2 caller error, 3 client error). An entry with `fromAuthlete: true` uses a code Authlete itself
  * gives for that condition (its result-code catalogue, its own code and documentation, or observed
  * output); only those get an `error_uri` on docs.authlete.com. The others are the emulator's own
- * inventions for conditions whose Authlete code is not known. Never branch on a code: branch on
- * `action` and the `error` value, as Authlete advises.
+ * inventions for conditions whose Authlete code is not known; none of them reuses a number Authlete
+ * is known to give another meaning, and where Authlete's known numbers of a family and category are
+ * dense (A0012xx, A0493xx, A0503xx, A0533xx, ...) the emulator's own end in 9x. Never branch on a
+ * code: branch on `action` and the `error` value, as Authlete advises.
  */
 
 import { DPOP_FAILURE_DETAILS as DPOP } from './dpop-verify'
@@ -22,8 +24,11 @@ export interface ResultEntry {
 const authlete = (code: string, message: string): ResultEntry => ({ code, message, fromAuthlete: true })
 const invented = (code: string, message: string): ResultEntry => ({ code, message, fromAuthlete: false })
 
+const REVOCATION_BAD_CLIENT = authlete('A114311', 'Client authentication failed: the client does not exist or the client secret is missing or wrong.')
+
 /**
- * Every result the emulator can produce, by name.
+ * Every result the emulator can produce, by name (two names may share one entry where Authlete
+ * has one code for both conditions).
  *
  * @example
  * ```ts
@@ -33,13 +38,14 @@ const invented = (code: string, message: string): ResultEntry => ({ code, messag
  * ```
  */
 export const RESULTS = {
-  // Generic API errors (HTTP 4xx/5xx, no action).
-  internalError: invented('A001101', 'Authlete Server error (injected by the emulator).'),
-  invalidRequestBody: invented('A001201', 'The request body is not a valid JSON object.'),
+  // Generic API errors (HTTP 4xx/5xx, no action). A001201-A001215 are Authlete's (A001201 is
+  // "TLS must be used"), so the emulator's own generic codes end in 9x.
+  internalError: authlete('A001101', 'Authlete Server error.'),
+  invalidRequestBody: invented('A001291', 'The request body is not a valid JSON object.'),
   unauthorizedApiCall: authlete('A001202', 'Authorization header is missing or invalid. The service credentials are wrong or do not match this API path.'),
-  unknownApi: invented('A001203', 'No API exists at the requested path.'),
-  methodNotAllowed: invented('A001204', 'The HTTP method is not allowed for this API; use POST.'),
-  requestBodyTooLarge: invented('A001205', 'The request body is too large.'),
+  unknownApi: invented('A001292', 'No API exists at the requested path.'),
+  methodNotAllowed: invented('A001293', 'The HTTP method is not allowed for this API; use POST.'),
+  requestBodyTooLarge: invented('A001294', 'The request body is too large.'),
 
   // /auth/introspection.
   introspectionOk: authlete('A056001', 'The access token is valid.'),
@@ -64,7 +70,8 @@ export const RESULTS = {
   dpopNonceInvalid: invented('A065316', DPOP.nonce),
   dpopReplayed: invented('A065317', DPOP.replay),
 
-  // /auth/token: OK codes per grant type, DPoP codes shared with PAR.
+  // /auth/token: OK codes per grant type, DPoP codes shared with PAR. Authlete's catalogue uses
+  // A0493xx, A0503xx up to A050315 and A0533xx, so the emulator's own codes there end in 9x.
   tokenOkAuthorizationCode: authlete('A050001', 'The token request (grant_type=authorization_code) was processed successfully.'),
   tokenOkClientCredentials: authlete('A052001', 'The token request (grant_type=client_credentials) was processed successfully.'),
   tokenOkRefreshToken: authlete('A053001', 'The token request (grant_type=refresh_token) was processed successfully.'),
@@ -72,68 +79,78 @@ export const RESULTS = {
   tokenDpopNoJwk: authlete('A254303', DPOP['jwk-missing']),
   tokenDpopNonceInvalid: authlete('A254307', DPOP.nonce),
   tokenMissingParameters: invented('A050201', "The mandatory request parameter 'parameters' is not given."),
-  tokenMissingGrantType: invented('A050301', "The token request does not contain 'grant_type'."),
-  tokenUnsupportedGrantType: invented('A050302', 'The grant type is not supported.'),
-  tokenUnknownClient: invented('A050303', 'Client authentication failed: the client does not exist.'),
-  tokenBadClientSecret: invented('A050304', 'Client authentication failed: the client secret is missing or wrong.'),
-  tokenMissingCode: invented('A050305', "The token request does not contain 'code'."),
-  tokenInvalidCode: invented('A050306', 'The authorization code is unknown, expired, already used or issued to another client.'),
-  tokenRedirectUriMismatch: invented('A050307', "The 'redirect_uri' does not match the one of the authorization request."),
-  tokenMissingRefreshToken: invented('A050308', "The token request does not contain 'refresh_token'."),
-  tokenInvalidRefreshToken: invented('A050309', 'The refresh token is unknown, expired or issued to another client.'),
-  tokenRefreshNeedsDpop: invented('A050310', 'The refresh token is bound to a DPoP key; a DPoP proof signed with that key is required.'),
-  tokenDpopRequired: invented('A050311', 'The client requires DPoP but the token request carries no DPoP proof.'),
-  tokenInvalidScope: invented('A050312', 'The requested scope exceeds the scope of the original grant.'),
-  tokenPkceFailed: invented('A050313', "The 'code_verifier' is missing or does not match the code challenge."),
-  tokenPublicClientNotAllowed: invented('A050314', 'A public client may not use the client credentials grant.'),
-  tokenDuplicateParameter: invented('A050315', 'A request parameter is included more than once.'),
+  tokenMissingGrantType: authlete('A049301', "The token request does not contain 'grant_type'."),
+  tokenInvalidGrantType: authlete('A049304', "The value of 'grant_type' is not a known grant type."),
+  tokenUnsupportedGrantType: authlete('A047101', 'The grant type is not supported by the service.'),
+  tokenUnknownClient: invented('A050391', 'Client authentication failed: the client does not exist.'),
+  tokenBadClientSecret: invented('A050392', 'Client authentication failed: the client secret is missing or wrong.'),
+  tokenMissingCode: authlete('A048315', "The token request does not contain 'code'."),
+  tokenInvalidCode: authlete('A050305', 'The authorization code does not exist (unknown, expired, already used or issued to another client).'),
+  tokenRedirectUriMismatch: authlete('A050309', "The 'redirect_uri' does not match the one of the authorization request."),
+  tokenMissingRefreshToken: invented('A053391', "The token request does not contain 'refresh_token'."),
+  tokenInvalidRefreshToken: authlete('A053305', 'The refresh token does not exist (unknown, expired or issued to another client).'),
+  tokenRefreshNeedsDpop: invented('A053392', 'The refresh token is bound to a DPoP key; a DPoP proof signed with that key is required.'),
+  tokenDpopRequired: invented('A050393', 'The client requires DPoP but the token request carries no DPoP proof.'),
+  tokenInvalidScope: invented('A053393', 'The requested scope exceeds the scope of the original grant.'),
+  tokenPkceVerifierMissing: authlete('A050312', "The token request does not contain 'code_verifier' although the authorization request had a code challenge."),
+  tokenPkceFailed: authlete('A050315', "The 'code_verifier' does not match the code challenge."),
+  tokenPublicClientNotAllowed: authlete('A052301', 'A public client may not use the client credentials grant.'),
+  tokenDuplicateParameter: invented('A049391', 'A request parameter is included more than once.'),
   tokenDpopJktMismatch: invented('A050316', "The DPoP proof key does not match the 'dpop_jkt' of the authorization request."),
-  tokenRefreshKeyMismatch: invented('A050317', 'The DPoP proof key is not the key the refresh token is bound to.'),
+  tokenRefreshKeyMismatch: authlete('A053311', 'The DPoP proof key is not the key the refresh token is bound to.'),
 
   // /auth/token/create.
-  tokenCreateOk: invented('A109001', 'An access token was created successfully.'),
+  tokenCreateOk: authlete('A109001', 'An access token was created successfully.'),
   tokenCreateUnknownClient: invented('A109301', 'The client does not exist.'),
   tokenCreateBadGrantType: invented('A109302', "The value of 'grantType' is not supported."),
   tokenCreateMissingSubject: invented('A109303', "'subject' is required unless 'grantType' is CLIENT_CREDENTIALS."),
   tokenCreateTokenInUse: invented('A109304', 'The specified access token value is already in use.'),
   tokenCreateBadRequest: invented('A109305', 'A request parameter has an invalid value.'),
 
-  // /auth/userinfo and /auth/userinfo/issue.
-  userInfoOk: invented('A091001', 'The access token presented at the UserInfo endpoint is valid.'),
-  userInfoMissingToken: invented('A091201', "The mandatory request parameter 'token' is not given."),
-  userInfoTokenNotFound: invented('A091301', 'The access token does not exist.'),
-  userInfoTokenExpired: invented('A091302', 'The access token has expired.'),
-  userInfoNoOpenid: invented('A091303', "The access token does not cover the 'openid' scope."),
+  // /auth/userinfo.
+  userInfoOk: authlete('A091001', 'The access token presented at the userinfo endpoint is valid.'),
+  userInfoMissingToken: authlete('A088301', 'The request does not contain a valid access token.'),
+  userInfoTokenNotFound: authlete('A088302', 'The access token does not exist.'),
+  userInfoTokenExpiredRefreshable: authlete('A089301', 'The access token has expired but it can be refreshed using the corresponding refresh token.'),
+  userInfoTokenExpiredRefreshExpired: authlete('A089302', 'The access token has expired, and so has the corresponding refresh token.'),
+  userInfoTokenExpired: authlete('A089303', 'The access token has expired.'),
+  userInfoNoOpenid: authlete('A089304', "The access token does not cover the 'openid' scope."),
   userInfoDpopMissing: authlete('A089311', 'Expected a DPoP header but none was provided.'),
   userInfoDpopKeyMismatch: authlete('A089312', DPOP['key-mismatch']),
   userInfoDpopInvalid: authlete('A089313', 'There was an error processing the DPoP header: {error}'),
+
+  // /auth/userinfo/issue (its token errors are not known: the emulator's own, ending in 9x).
   userInfoIssueOk: authlete('A096001', 'The UserInfo response was built successfully.'),
-  userInfoIssueBadClaims: invented('A092201', "The value of 'claims' is not a JSON object."),
+  userInfoIssueBadClaims: authlete('A094201', "The value of 'claims' is not a JSON object."),
+  userInfoIssueMissingToken: invented('A094291', "The mandatory request parameter 'token' is not given."),
+  userInfoIssueTokenNotFound: invented('A094391', 'The access token does not exist.'),
+  userInfoIssueTokenExpired: invented('A094392', 'The access token has expired.'),
 
   // /pushed_auth_req (DPoP proof errors other than the nonce use the token endpoint's A2543xx).
-  parOk: invented('A245001', 'The pushed authorization request was registered successfully.'),
+  parOk: authlete('A245001', 'The pushed authorization request was registered successfully.'),
   parMissingParameters: invented('A245201', "The mandatory request parameter 'parameters' is not given."),
-  parUnknownClient: invented('A245301', 'Client authentication failed: the client does not exist.'),
+  parUnknownClient: authlete('A247307', 'Client authentication failed: the client does not exist.'),
   parBadClientSecret: invented('A245302', 'Client authentication failed: the client secret is missing or wrong.'),
   parMissingResponseType: invented('A245303', "The authorization request does not contain 'response_type'."),
   parBadRedirectUri: invented('A245304', "The 'redirect_uri' is missing or not registered for the client."),
-  parRequestUriNotAllowed: invented('A245305', "A pushed authorization request must not contain 'request_uri'."),
+  parRequestUriNotAllowed: authlete('A248301', "A pushed authorization request must not contain 'request_uri'."),
   parTooLarge: invented('A245306', 'The pushed authorization request is too large.'),
-  parClientIdMismatch: invented('A245307', "The 'client_id' parameter does not match the authenticated client."),
+  parClientIdMismatch: authlete('A247303', "The 'client_id' parameter does not match the authenticated client."),
   parDpopJktMismatch: invented('A245308', "The 'dpop_jkt' parameter does not match the DPoP proof key."),
   parDpopNonceInvalid: authlete('A350308', DPOP.nonce),
 
   // /auth/revocation.
-  revocationOk: authlete('A113001', 'The token revocation request was processed successfully.'),
-  revocationMissingParameters: invented('A049201', "The mandatory request parameter 'parameters' is not given."),
-  revocationMissingToken: invented('A049301', "The revocation request does not contain 'token'."),
-  revocationUnknownClient: invented('A049302', 'Client authentication failed: the client does not exist.'),
-  revocationBadClientSecret: invented('A049303', 'Client authentication failed: the client secret is missing or wrong.'),
+  revocationOk: authlete('A113001', 'The token has been revoked successfully.'),
+  revocationMissingParameters: authlete('A113201', "The mandatory request parameter 'parameters' is not given."),
+  revocationMissingToken: invented('A113391', "The revocation request does not contain 'token'."),
+  // Authlete has one code for bad client credentials: both names are that one entry.
+  revocationUnknownClient: REVOCATION_BAD_CLIENT,
+  revocationBadClientSecret: REVOCATION_BAD_CLIENT,
 
   // /auth/introspection/standard.
   standardIntrospectionOk: authlete('A145001', 'Introspection was performed successfully.'),
   standardIntrospectionMissingParameters: invented('A145201', "The mandatory request parameter 'parameters' is not given."),
-  standardIntrospectionMissingToken: invented('A145301', "The introspection request does not contain 'token'."),
+  standardIntrospectionMissingToken: authlete('A145302', "The introspection request does not contain 'token'."),
 } as const satisfies Record<string, ResultEntry>
 
 /** Name of an entry of {@link RESULTS}. */

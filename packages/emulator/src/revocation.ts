@@ -14,7 +14,6 @@ type RevocationAction = 'OK' | 'BAD_REQUEST' | 'INVALID_CLIENT' | 'INTERNAL_SERV
  */
 export function handleRevocation(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
   const respond = (action: RevocationAction, result: ResultEntry, responseContent: string | undefined): ApiResponse => ({
-    type: 'revocationResponse',
     resultCode: result.code,
     resultMessage: formatResultMessage(result),
     action,

@@ -10,7 +10,7 @@ import { handleRevocation } from './revocation'
 import type { EmulatorStore } from './store'
 import { handleToken } from './token'
 import { handleTokenCreate } from './token-create'
-import type { ApiResponse, RecordedRequest } from './types'
+import type { ApiCallContext, ApiResponse, ApiVersion, RecordedRequest } from './types'
 import { handleUserInfo, handleUserInfoIssue } from './userinfo'
 
 /** Service credentials the API checks on every call. */
@@ -20,7 +20,7 @@ export interface ServiceCredentials {
   accessToken: string
 }
 
-type Handler = (store: EmulatorStore, body: Record<string, unknown>) => ApiResponse
+type Handler = (store: EmulatorStore, body: Record<string, unknown>, call: ApiCallContext) => ApiResponse
 
 /** API paths (after `/api` or `/api/{serviceId}`) and their handlers. */
 export const ROUTES: Readonly<Record<string, Handler>> = {
@@ -35,7 +35,7 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
 }
 
 /** Split `/api/...` into version, service id and API path. */
-export function parseApiPath(pathname: string): { version: 'V2' | 'V3'; serviceId?: string; apiPath: string } | undefined {
+export function parseApiPath(pathname: string): { version: ApiVersion; serviceId?: string; apiPath: string } | undefined {
   if (!pathname.startsWith('/api/')) return undefined
   const rest = pathname.slice('/api'.length)
   const v3 = /^\/(\d+)(\/.*)$/.exec(rest)
@@ -57,9 +57,14 @@ export interface ApiServer {
   close(): Promise<void>
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+/** Answers one request (and records the answer in its `emu.requests` entry). */
+type Send = (status: number, body: unknown, extraHeaders?: Record<string, string>) => void
+
+function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}, record?: Pick<RecordedRequest, 'reply'>): void {
   if (res.destroyed || res.headersSent) return
   const text = typeof body === 'string' ? body : JSON.stringify(body)
+  // What went over the wire (undefined members dropped), parsed back.
+  if (record) record.reply = { status, body: parseJson(text) ?? text }
   res.writeHead(status, {
     'content-type': 'application/json;charset=UTF-8',
     'cache-control': 'no-store',
@@ -105,9 +110,10 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * The emulator's HTTP server: records every request, applies injected faults, checks the service
- * credentials (v2 HTTP Basic on `/api/...`, v3 Bearer on `/api/{serviceId}/...`), routes POSTs
- * with a JSON object body to the handlers, and answers verdicts with HTTP 200 as Authlete does.
+ * The emulator's HTTP server: records every request (and, once sent, its reply), applies injected
+ * faults, checks the service credentials (v2 HTTP Basic on `/api/...`, v3 Bearer on
+ * `/api/{serviceId}/...`), routes POSTs with a JSON object body to the handlers with the API
+ * version, and answers verdicts with HTTP 200 as Authlete does.
  */
 export function createApiServer({ store, faults, requests, credentials }: ApiServerParts): ApiServer {
   const sockets = new Set<Socket>()
@@ -123,16 +129,16 @@ export function createApiServer({ store, faults, requests, credentials }: ApiSer
     })
 
   /** Apply a fault; returns true when the request has been dealt with. */
-  const applyFault = async (fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  const applyFault = async (fault: Fault, req: IncomingMessage, send: Send): Promise<boolean> => {
     switch (fault.type) {
       case 'latency':
         await delay(fault.ms)
         return false
       case 'status':
-        sendJson(res, fault.status, fault.body === undefined ? apiError(RESULTS.internalError) : fault.body)
+        send(fault.status, fault.body === undefined ? apiError(RESULTS.internalError) : fault.body)
         return true
       case 'garbage':
-        sendJson(res, 200, '<html><body>502 Bad Gateway</body></html> {"resultCode":')
+        send(200, '<html><body>502 Bad Gateway</body></html> {"resultCode":')
         return true
       case 'hang':
         return true
@@ -140,17 +146,17 @@ export function createApiServer({ store, faults, requests, credentials }: ApiSer
         req.socket.destroy()
         return true
       case 'reply':
-        sendJson(res, fault.status ?? 200, fault.body)
+        send(fault.status ?? 200, fault.body)
         return true
     }
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, send: Send, sink: { entry?: RecordedRequest }): Promise<void> => {
     const { text, tooLarge } = await readBody(req)
     const pathname = new URL(req.url ?? '/', 'http://emulator.invalid').pathname
     const parsed = parseApiPath(pathname)
     const json = parseJson(text)
-    requests.push({
+    sink.entry = {
       method: req.method ?? 'GET',
       path: pathname,
       apiPath: parsed?.apiPath ?? pathname,
@@ -158,25 +164,28 @@ export function createApiServer({ store, faults, requests, credentials }: ApiSer
       headers: req.headers,
       body: json === undefined ? text : json,
       receivedAt: store.now(),
-    })
+    }
+    requests.push(sink.entry)
 
     const fault = faults.take(parsed?.apiPath ?? pathname)
-    if (fault && (await applyFault(fault, req, res))) return
+    if (fault && (await applyFault(fault, req, send))) return
 
     const handler = parsed && Object.hasOwn(ROUTES, parsed.apiPath) ? ROUTES[parsed.apiPath] : undefined
-    if (!parsed || !handler) return sendJson(res, 404, apiError(RESULTS.unknownApi))
+    if (!parsed || !handler) return send(404, apiError(RESULTS.unknownApi))
     if (!credentialsValid(req, parsed, credentials)) {
       const challenge = parsed.version === 'V3' ? 'Bearer realm="Authlete"' : 'Basic realm="Authlete"'
-      return sendJson(res, 401, apiError(RESULTS.unauthorizedApiCall), { 'www-authenticate': challenge })
+      return send(401, apiError(RESULTS.unauthorizedApiCall), { 'www-authenticate': challenge })
     }
-    if (req.method !== 'POST') return sendJson(res, 405, apiError(RESULTS.methodNotAllowed), { allow: 'POST' })
-    if (tooLarge) return sendJson(res, 413, apiError(RESULTS.requestBodyTooLarge))
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) return sendJson(res, 400, apiError(RESULTS.invalidRequestBody))
-    sendJson(res, 200, handler(store, json as Record<string, unknown>))
+    if (req.method !== 'POST') return send(405, apiError(RESULTS.methodNotAllowed), { allow: 'POST' })
+    if (tooLarge) return send(413, apiError(RESULTS.requestBodyTooLarge))
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return send(400, apiError(RESULTS.invalidRequestBody))
+    send(200, handler(store, json as Record<string, unknown>, { version: parsed.version }))
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => sendJson(res, 500, apiError(RESULTS.internalError)))
+    const sink: { entry?: RecordedRequest } = {}
+    const send: Send = (status, body, headers) => sendJson(res, status, body, headers, sink.entry)
+    handle(req, send, sink).catch(() => send(500, apiError(RESULTS.internalError)))
   })
   server.on('connection', (socket) => {
     sockets.add(socket)

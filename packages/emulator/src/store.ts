@@ -4,7 +4,7 @@ import { DpopNonces } from './dpop-nonces'
 import type { DpopVerifyInput } from './dpop-verify'
 import { JtiCache } from './jti-cache'
 import type { AuthorizationCodeOptions } from './start-emulator'
-import type { EmulatorClient, EmulatorSettings, GrantType, TokenProperty, TokenRecord } from './types'
+import type { ApiVersion, EmulatorClient, EmulatorSettings, GrantType, TokenProperty, TokenRecord } from './types'
 
 /** An authorization code made by `emu.createAuthorizationCode()`: its options, resolved. */
 export interface AuthorizationCodeRecord extends Omit<AuthorizationCodeOptions, 'clientId' | 'scopes' | 'claims' | 'code' | 'duration'> {
@@ -92,6 +92,15 @@ export class EmulatorStore {
       for (const client of this.clients.values()) if (client.clientIdAlias === id) return { client, aliasUsed: true }
     }
     return undefined
+  }
+
+  /**
+   * Whether a call must carry a server-issued DPoP nonce: on API V3, when the service setting or the
+   * request's `dpopNonceRequired` asks for it. API V2 (Authlete 2.x) has no nonces: never there,
+   * whatever the setting or the request says.
+   */
+  nonceRequired(requested: unknown, version: ApiVersion): boolean {
+    return version === 'V3' && (this.settings.dpopNonceRequired || requested === true)
   }
 
   /** The current DPoP nonce (minted on demand). */

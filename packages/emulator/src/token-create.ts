@@ -40,9 +40,13 @@ export interface TokenCreateParams {
   authTime?: number
 }
 
-/** The `/auth/token/create` response (also what `emu.createToken()` resolves to). */
+/**
+ * The `/auth/token/create` response (also what `emu.createToken()` resolves to): the members
+ * Authlete's reply declares.
+ */
 export interface TokenCreateResponse {
-  type: 'tokenCreateResponse'
+  /** @deprecated Never set: Authlete's reply declares no `type` member. */
+  type?: 'tokenCreateResponse'
   resultCode: string
   resultMessage: string
   action: 'OK' | 'BAD_REQUEST' | 'FORBIDDEN' | 'INTERNAL_SERVER_ERROR'
@@ -59,6 +63,7 @@ export interface TokenCreateResponse {
   /** `DPoP` when the token is bound to a key, else `Bearer`. */
   tokenType: 'DPoP' | 'Bearer'
   properties?: TokenProperty[]
+  /** @deprecated Never set: Authlete's `/auth/token/create` reply has no `resources` (introspection reports them). */
   resources?: string[]
 }
 
@@ -72,13 +77,12 @@ const stringArray = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined
 
 function failure(result: ResultEntry): ApiResponse {
-  return { type: 'tokenCreateResponse', resultCode: result.code, resultMessage: formatResultMessage(result), action: 'BAD_REQUEST' }
+  return { resultCode: result.code, resultMessage: formatResultMessage(result), action: 'BAD_REQUEST' }
 }
 
 /** Describe a stored grant as a token create response. */
 export function tokenCreateResponse(record: TokenRecord, now: number): TokenCreateResponse {
   return {
-    type: 'tokenCreateResponse',
     resultCode: RESULTS.tokenCreateOk.code,
     resultMessage: formatResultMessage(RESULTS.tokenCreateOk),
     action: 'OK',
@@ -92,7 +96,6 @@ export function tokenCreateResponse(record: TokenRecord, now: number): TokenCrea
     expiresIn: Math.round((record.expiresAt - now) / 1000),
     tokenType: record.jkt ? 'DPoP' : 'Bearer',
     properties: record.properties,
-    resources: record.resources,
   }
 }
 

@@ -6,10 +6,25 @@ import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-resp
 import { parseForm, splitScope, type FormParameters } from './form'
 import { RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
-import type { ApiResponse, EmulatorClient, TokenRecord } from './types'
+import type { ApiCallContext, ApiResponse, EmulatorClient, TokenRecord } from './types'
 
 /** Grant types `/auth/token` handles itself; others get `unsupported_grant_type`. */
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const
+
+/**
+ * Registered grant types the emulator's service does not support: `unsupported_grant_type` with
+ * Authlete's "not supported by the service" code (A047101). Any other unknown value is an invalid
+ * `grant_type` (A049304).
+ */
+const OTHER_KNOWN_GRANT_TYPES: readonly string[] = [
+  'password',
+  'implicit',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:openid:params:grant-type:ciba',
+  'urn:ietf:params:oauth:grant-type:pre-authorized_code',
+]
 
 type TokenAction = 'OK' | 'BAD_REQUEST' | 'INVALID_CLIENT' | 'INTERNAL_SERVER_ERROR'
 
@@ -44,7 +59,8 @@ function authorizationCodeGrant({ store, form, client, aliasUsed, jkt }: GrantCo
   }
   if (record.codeChallenge !== undefined) {
     const verifier = form.get('code_verifier')
-    const computed = verifier === undefined ? undefined : record.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url')
+    if (verifier === undefined) return reject('invalid_grant', RESULTS.tokenPkceVerifierMissing)
+    const computed = record.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url')
     if (computed !== record.codeChallenge) return reject('invalid_grant', RESULTS.tokenPkceFailed)
   }
   if (record.dpopJkt !== undefined && record.dpopJkt !== jkt) return reject('invalid_dpop_proof', RESULTS.tokenDpopJktMismatch)
@@ -127,20 +143,54 @@ const OK_RESULTS: Record<keyof typeof GRANTS, ResultEntry> = {
   client_credentials: RESULTS.tokenOkClientCredentials,
 }
 
+/** A `grant_type` the emulator does not handle: one the service does not support, or no grant type at all. */
+function unhandledGrantResult(grantType: string): ResultEntry {
+  return OTHER_KNOWN_GRANT_TYPES.includes(grantType) ? RESULTS.tokenUnsupportedGrantType : RESULTS.tokenInvalidGrantType
+}
+
+/** An `OK` token reply for an issued grant: the client's JSON body and the reply's members. */
+function issuedReply(record: TokenRecord, now: number): [string, ApiResponse] {
+  const expiresIn = Math.round((record.expiresAt - now) / 1000)
+  const content: Record<string, unknown> = { access_token: record.accessToken, token_type: record.jkt ? 'DPoP' : 'Bearer', expires_in: expiresIn }
+  if (record.scopes.length > 0) content.scope = record.scopes.join(' ')
+  if (record.refreshToken) content.refresh_token = record.refreshToken
+  return [
+    JSON.stringify(content),
+    {
+      accessToken: record.accessToken,
+      accessTokenExpiresAt: record.expiresAt,
+      accessTokenDuration: expiresIn,
+      refreshToken: record.refreshToken,
+      refreshTokenExpiresAt: record.refreshTokenExpiresAt,
+      refreshTokenDuration: record.refreshTokenExpiresAt === undefined ? undefined : Math.round((record.refreshTokenExpiresAt - now) / 1000),
+      grantType: record.grantType,
+      clientId: record.clientId,
+      clientIdAlias: record.clientIdAlias,
+      clientIdAliasUsed: record.clientIdAliasUsed,
+      subject: record.subject,
+      scopes: record.scopes,
+      properties: record.properties,
+      resources: record.resources,
+      accessTokenResources: record.resources,
+    },
+  ]
+}
+
 /**
  * `/auth/token`: client authentication, DPoP proof at the token endpoint (binds the issued token
  * to the proof key, RFC 9449 §5), then the `authorization_code`, `refresh_token` or
- * `client_credentials` grant. `responseContent` is the JSON body for the client.
+ * `client_credentials` grant. `responseContent` is the JSON body for the client. Nonces (and
+ * `dpopNonce`) on API V3 only.
  */
-export function handleToken(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const { respond, fail, dpopNonce, nonceRequired } = formEndpointResponder<TokenAction>('tokenResponse', store, body)
+export function handleToken(store: EmulatorStore, body: Record<string, unknown>, { version }: ApiCallContext): ApiResponse {
+  const { respond, fail, nonceRequired } = formEndpointResponder<TokenAction>(store, body, version)
 
   if (typeof body.parameters !== 'string') return fail('INTERNAL_SERVER_ERROR', 'server_error', RESULTS.tokenMissingParameters)
   const form = parseForm(body.parameters)
   if (form.duplicates.length > 0) return fail('BAD_REQUEST', 'invalid_request', RESULTS.tokenDuplicateParameter)
   const grantType = form.get('grant_type')
   if (!grantType) return fail('BAD_REQUEST', 'invalid_request', RESULTS.tokenMissingGrantType)
-  if (!Object.hasOwn(GRANTS, grantType)) return fail('BAD_REQUEST', 'unsupported_grant_type', RESULTS.tokenUnsupportedGrantType)
+  if (!Object.hasOwn(GRANTS, grantType)) return fail('BAD_REQUEST', 'unsupported_grant_type', unhandledGrantResult(grantType))
 
   const auth = authenticateClient(store, body, form, { unknownClient: RESULTS.tokenUnknownClient, badSecret: RESULTS.tokenBadClientSecret })
   if (!auth.ok) return fail('INVALID_CLIENT', 'invalid_client', auth.result)
@@ -157,31 +207,6 @@ export function handleToken(store: EmulatorStore, body: Record<string, unknown>)
   const outcome = GRANTS[grantType as keyof typeof GRANTS]({ store, form, client: auth.client, aliasUsed: auth.aliasUsed, jkt })
   if (!outcome.ok) return fail('BAD_REQUEST', outcome.error, outcome.result)
 
-  const { record } = outcome
-  const now = store.now()
-  const expiresIn = Math.round((record.expiresAt - now) / 1000)
-  const content: Record<string, unknown> = {
-    access_token: record.accessToken,
-    token_type: record.jkt ? 'DPoP' : 'Bearer',
-    expires_in: expiresIn,
-  }
-  if (record.scopes.length > 0) content.scope = record.scopes.join(' ')
-  if (record.refreshToken) content.refresh_token = record.refreshToken
-  return respond('OK', OK_RESULTS[grantType as keyof typeof GRANTS], JSON.stringify(content), {
-    accessToken: record.accessToken,
-    accessTokenExpiresAt: record.expiresAt,
-    accessTokenDuration: expiresIn,
-    refreshToken: record.refreshToken,
-    refreshTokenExpiresAt: record.refreshTokenExpiresAt,
-    refreshTokenDuration: record.refreshTokenExpiresAt === undefined ? undefined : Math.round((record.refreshTokenExpiresAt - now) / 1000),
-    grantType: record.grantType,
-    clientId: record.clientId,
-    clientIdAlias: record.clientIdAlias,
-    clientIdAliasUsed: record.clientIdAliasUsed,
-    subject: record.subject,
-    scopes: record.scopes,
-    properties: record.properties,
-    resources: record.resources,
-    accessTokenResources: record.resources,
-  })
+  const [content, members] = issuedReply(outcome.record, store.now())
+  return respond('OK', OK_RESULTS[grantType as keyof typeof GRANTS], content, members)
 }

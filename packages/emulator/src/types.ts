@@ -87,6 +87,25 @@ export interface TokenRecord {
   authTime?: number
 }
 
+/**
+ * The Authlete API version a call was made to: `V3` for `/api/{serviceId}/...` (Bearer), `V2` for
+ * `/api/...` (HTTP Basic). DPoP nonces exist on `V3` only.
+ */
+export type ApiVersion = 'V2' | 'V3'
+
+/** What a handler knows about the API call besides its body. */
+export interface ApiCallContext {
+  version: ApiVersion
+}
+
+/** What the emulator answered to a recorded request. */
+export interface RecordedReply {
+  /** HTTP status. */
+  status: number
+  /** The reply body: parsed JSON, or the raw text when it is not JSON (a `garbage` fault, a scripted string). */
+  body: unknown
+}
+
 /** What `emu.requests` records for every HTTP request the emulator receives. */
 export interface RecordedRequest {
   method: string
@@ -95,12 +114,17 @@ export interface RecordedRequest {
   /** API path after `/api` and the service id, e.g. `/auth/introspection`. */
   apiPath: string
   /** `V3` for `/api/{serviceId}/...`, `V2` for `/api/...`, undefined otherwise. */
-  version?: 'V2' | 'V3'
+  version?: ApiVersion
   headers: IncomingHttpHeaders
   /** Parsed JSON body, or the raw string when it is not JSON (empty string when none). */
   body: unknown
   /** Emulator clock (ms) when the request arrived. */
   receivedAt: number
+  /**
+   * The answer, set once the emulator has sent it; absent while the request is pending and for a
+   * `hang` or `reset` fault.
+   */
+  reply?: RecordedReply
 }
 
 /** A JSON object answered by an API handler (always with HTTP 200, as Authlete does for verdicts). */

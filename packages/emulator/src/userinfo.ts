@@ -1,10 +1,10 @@
-import { checkAccess, hasDpop, type AccessCheckCodes } from './access-check'
+import { checkAccess, type AccessCheckCodes } from './access-check'
 import { buildChallenge } from './challenge'
 import { USERINFO_DPOP_CODES } from './dpop-denial'
 import { jwsSign } from './jws'
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
-import type { ApiResponse, TokenRecord } from './types'
+import type { ApiCallContext, ApiResponse, TokenRecord } from './types'
 
 /**
  * Standard claims requested by the OpenID Connect scope values (OIDC Core §5.4).
@@ -39,7 +39,11 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
 const USERINFO_CODES: AccessCheckCodes = {
   missingToken: RESULTS.userInfoMissingToken,
   notFound: RESULTS.userInfoTokenNotFound,
-  expired: () => RESULTS.userInfoTokenExpired,
+  expired: {
+    refreshable: RESULTS.userInfoTokenExpiredRefreshable,
+    refreshExpired: RESULTS.userInfoTokenExpiredRefreshExpired,
+    expired: RESULTS.userInfoTokenExpired,
+  },
   dpopMissing: RESULTS.userInfoDpopMissing,
   dpop: USERINFO_DPOP_CODES,
 }
@@ -52,13 +56,14 @@ export function requestedClaims(record: TokenRecord): string[] {
 
 /**
  * `/auth/userinfo`: the introspection checks (token, DPoP proof with `htm` default `GET` and `htu`
- * default the service's `userInfoEndpoint`), then the `openid` scope. On `OK` it names the claims
- * the authorization server must collect for `/auth/userinfo/issue`.
+ * default the service's `userInfoEndpoint`; nonces on API V3 only), then the `openid` scope. On
+ * `OK` it names the claims the authorization server must collect for `/auth/userinfo/issue`. The
+ * reply has only members Authlete's UserInfo reply declares (no `acr`, no `authTime`).
  */
-export function handleUserInfo(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const check = checkAccess(store, { ...body, htm: body.htm ?? 'GET', htu: body.htu ?? store.settings.userInfoEndpoint }, USERINFO_CODES)
+export function handleUserInfo(store: EmulatorStore, body: Record<string, unknown>, { version }: ApiCallContext): ApiResponse {
+  const request = { ...body, htm: body.htm ?? 'GET', htu: body.htu ?? store.settings.userInfoEndpoint }
+  const check = checkAccess(store, request, USERINFO_CODES, version)
   const respond = (result: ResultEntry, action: string, responseContent: string | undefined, extra: ApiResponse = {}): ApiResponse => ({
-    type: 'userInfoResponse',
     resultCode: result.code,
     resultMessage: formatResultMessage(result),
     action,
@@ -81,55 +86,54 @@ export function handleUserInfo(store: EmulatorStore, body: Record<string, unknow
     claims: requestedClaims(record),
     token: record.accessToken,
     properties: record.properties,
-    acr: record.acr,
-    authTime: record.authTime,
   })
+}
+
+/** The token of a `/auth/userinfo/issue` call: it must exist and not have expired. */
+function issueToken(store: EmulatorStore, token: unknown): { ok: true; record: TokenRecord } | { ok: false; action: string; error: string; result: ResultEntry } {
+  if (typeof token !== 'string' || token === '') return { ok: false, action: 'BAD_REQUEST', error: 'invalid_request', result: RESULTS.userInfoIssueMissingToken }
+  const record = store.byAccessToken.get(token)
+  if (!record) return { ok: false, action: 'UNAUTHORIZED', error: 'invalid_token', result: RESULTS.userInfoIssueTokenNotFound }
+  if (store.now() >= record.expiresAt) return { ok: false, action: 'UNAUTHORIZED', error: 'invalid_token', result: RESULTS.userInfoIssueTokenExpired }
+  return { ok: true, record }
+}
+
+/** The `claims` of a `/auth/userinfo/issue` call (a JSON object as a string), or undefined when it is not one. */
+function issueClaims(claims: unknown): Record<string, unknown> | undefined {
+  if (claims === undefined || claims === null || claims === '') return {}
+  let parsed: unknown
+  try {
+    parsed = typeof claims === 'string' ? JSON.parse(claims) : undefined
+  } catch {
+    parsed = undefined
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined
 }
 
 /**
  * `/auth/userinfo/issue`: build the UserInfo response from the claims the authorization server
  * collected (`claims`, a JSON object as a string). Action `JSON`, or `JWT` (ES256-signed by the
- * emulator's service key) when the client has `userInfoSignedResponse`.
+ * emulator's service key) when the client has `userInfoSignedResponse`. Like Authlete's, it takes
+ * no DPoP proof (that was `/auth/userinfo`'s job) and its reply carries no `dpopNonce`.
  */
 export function handleUserInfoIssue(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
-  const respond = (result: ResultEntry, action: string, responseContent: string | undefined, extra: ApiResponse = {}): ApiResponse => ({
-    type: 'userInfoIssueResponse',
+  const respond = (result: ResultEntry, action: string, responseContent: string | undefined): ApiResponse => ({
     resultCode: result.code,
     resultMessage: formatResultMessage(result),
     action,
     responseContent,
-    ...extra,
   })
 
-  let record: TokenRecord
-  if (hasDpop(body.dpop)) {
-    const check = checkAccess(store, { ...body, htm: body.htm ?? 'GET', htu: body.htu ?? store.settings.userInfoEndpoint }, USERINFO_CODES)
-    if (!check.ok) return respond(check.result, check.action, check.responseContent, check.dpopNonce ? { dpopNonce: check.dpopNonce } : {})
-    record = check.record
-  } else {
-    const token = body.token
-    const found = typeof token === 'string' && token !== '' ? store.byAccessToken.get(token) : undefined
-    const scheme = found?.jkt ? 'DPoP' : 'Bearer'
-    const deny = (action: string, error: string, result: ResultEntry) => respond(result, action, buildChallenge({ scheme, error, result }))
-    if (typeof token !== 'string' || token === '') return deny('BAD_REQUEST', 'invalid_request', RESULTS.userInfoMissingToken)
-    if (!found) return deny('UNAUTHORIZED', 'invalid_token', RESULTS.userInfoTokenNotFound)
-    if (store.now() >= found.expiresAt) return deny('UNAUTHORIZED', 'invalid_token', RESULTS.userInfoTokenExpired)
-    record = found
+  const token = issueToken(store, body.token)
+  if (!token.ok) {
+    const scheme = typeof body.token === 'string' && store.byAccessToken.get(body.token)?.jkt ? 'DPoP' : 'Bearer'
+    return respond(token.result, token.action, buildChallenge({ scheme, error: token.error, result: token.result }))
   }
-
-  let claims: Record<string, unknown> = {}
-  if (body.claims !== undefined && body.claims !== null && body.claims !== '') {
-    let parsed: unknown
-    try {
-      parsed = typeof body.claims === 'string' ? JSON.parse(body.claims) : undefined
-    } catch {
-      parsed = undefined
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      const result = RESULTS.userInfoIssueBadClaims
-      return respond(result, 'INTERNAL_SERVER_ERROR', buildChallenge({ scheme: 'Bearer', error: 'server_error', result }))
-    }
-    claims = parsed as Record<string, unknown>
+  const { record } = token
+  const claims = issueClaims(body.claims)
+  if (!claims) {
+    const result = RESULTS.userInfoIssueBadClaims
+    return respond(result, 'INTERNAL_SERVER_ERROR', buildChallenge({ scheme: 'Bearer', error: 'server_error', result }))
   }
   const { sub: _ignored, ...rest } = claims
   const sub = typeof body.sub === 'string' && body.sub !== '' ? body.sub : record.subject

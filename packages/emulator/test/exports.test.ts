@@ -39,24 +39,45 @@ describe('public surface', () => {
     )
   })
 
-  it('result codes are unique and well-formed', () => {
-    const codes = Object.values(emulator.RESULTS).map((r) => r.code)
+  it('result codes are unique and well-formed (one entry per code; two names may share an entry)', () => {
+    const codes = [...new Set(Object.values(emulator.RESULTS))].map((r) => r.code)
     expect(new Set(codes).size).toBe(codes.length)
     for (const code of codes) expect(code).toMatch(/^A\d{6}$/)
   })
 })
 
-/** Codes Authlete gives for these conditions (catalogue, Authlete's code, observed output). */
+/** Codes Authlete gives for these conditions (catalogue, Authlete's code, observed output, OpenAPI examples). */
 const AUTHLETE_CODES = [
-  'A001202', 'A056001', 'A057301', 'A057302', 'A064302', 'A065301', 'A065302', 'A065303', 'A065308', 'A065309',
-  'A065310', 'A065311', 'A065312', 'A065313', 'A066302', 'A340301', 'A341302', 'A050001', 'A052001', 'A053001',
-  'A254301', 'A254303', 'A254307', 'A350308', 'A089311', 'A089312', 'A089313', 'A096001', 'A113001', 'A145001',
+  'A001101', 'A001202', 'A056001', 'A057301', 'A057302', 'A064302', 'A065301', 'A065302', 'A065303', 'A065308',
+  'A065309', 'A065310', 'A065311', 'A065312', 'A065313', 'A066302', 'A340301', 'A341302', 'A050001', 'A052001',
+  'A053001', 'A254301', 'A254303', 'A254307', 'A350308', 'A089311', 'A089312', 'A089313', 'A096001', 'A113001',
+  'A145001', 'A091001', 'A109001', 'A245001',
+  // Reference §9: real codes for conditions the emulator used to invent codes for.
+  'A088301', 'A088302', 'A089301', 'A089302', 'A089303', 'A089304', 'A094201', 'A049301', 'A049304', 'A047101',
+  'A048315', 'A050305', 'A050309', 'A050312', 'A050315', 'A053305', 'A053311', 'A052301', 'A247307', 'A248301',
+  'A247303', 'A113201', 'A114311', 'A145302',
+]
+
+/**
+ * Every code the reference (/work/shared/reference/authlete-dpop.md §2, §7, §9 and the examples of
+ * its OpenAPI subsets) names as Authlete's, with or without an emulator use.
+ */
+const KNOWN_AUTHLETE_CODES = [
+  ...AUTHLETE_CODES,
+  'A001201', 'A001215', 'A064301', 'A066301', 'A065304', 'A065305', 'A065306', 'A065307', 'A089307', 'A089308',
+  'A089309', 'A089310', 'A050313', 'A050314',
 ]
 
 describe('Authlete codes and invented ones', () => {
   it('exactly the codes from Authlete are marked fromAuthlete', () => {
     const marked = Object.values(emulator.RESULTS).filter((r) => r.fromAuthlete).map((r) => r.code)
     expect([...new Set(marked)].sort()).toEqual([...AUTHLETE_CODES].sort())
+  })
+
+  it('no code of the emulator\'s own reuses a number Authlete is known to use (reference §9)', () => {
+    const invented = Object.entries(emulator.RESULTS).filter(([, r]) => !r.fromAuthlete)
+    expect(invented.length).toBeGreaterThan(0)
+    for (const [name, result] of invented) expect(KNOWN_AUTHLETE_CODES, name).not.toContain(result.code)
   })
 
   it('only Authlete codes get an error_uri, in challenges and in JSON error bodies', () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SignJWT, importJWK } from 'jose'
-import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair, type Emulator } from '@authlete-guard/emulator'
+import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, jwkThumbprint, startEmulator, type DpopKeyPair, type Emulator } from '@authlete-guard/emulator'
 import { ALL_ALGS, callApi, craftJwt, loadFixture, manualClock } from './helpers'
 
 const HTU = 'https://rs.example.com/api/me'
@@ -36,7 +36,6 @@ describe('/auth/introspection with Bearer tokens', () => {
       const { status, body } = await introspect({ token: created.accessToken, scopes: ['read'] }, version)
       expect(status).toBe(200)
       expect(body).toMatchObject({
-        type: 'introspectionResponse',
         action: 'OK',
         resultCode: 'A056001',
         resultMessage: '[A056001] The access token is valid.',
@@ -55,6 +54,8 @@ describe('/auth/introspection with Bearer tokens', () => {
         grantType: 'AUTHORIZATION_CODE',
       })
       expect(body).not.toHaveProperty('dpopNonce')
+      // Authlete's reply declares no `type` member.
+      expect(body).not.toHaveProperty('type')
     }
   })
 
@@ -279,6 +280,13 @@ describe('/auth/introspection with DPoP-bound tokens (RFC 9449 §4.3, §7)', () 
       const detail = "The 'typ' header of the DPoP proof is not 'dpop+jwt'."
       await expectProofError(await proofFor(key, token, { header: { typ: 'JWT' } }), 'A065310', detail)
       await expectProofError(await proofFor(key, token, { header: { typ: undefined } }), 'A065310', detail)
+      await expectProofError(await proofFor(key, token, { header: { typ: ['dpop+jwt'] } }), 'A065310', detail)
+    })
+    it('typ is a media type, compared case-insensitively (RFC 7515 §4.1.9), as the guard compares it', async () => {
+      for (const typ of ['DPOP+JWT', 'DPoP+JWT', 'dpop+JWT']) {
+        const { body } = await introspect({ token, dpop: await proofFor(key, token, { header: { typ } }), htm: 'GET', htu: HTU })
+        expect(body, typ).toMatchObject({ action: 'OK', resultCode: 'A056001' })
+      }
     })
     it('jwk that does not fit alg, and an RSA key below 2048 bits', async () => {
       const detail = "The 'jwk' header of the DPoP proof is invalid, too weak or does not fit 'alg'."
@@ -288,6 +296,24 @@ describe('/auth/introspection with DPoP-bound tokens (RFC 9449 §4.3, §7)', () 
       const weakToken = await boundToken(weak)
       const { body } = await introspect({ token: weakToken, dpop: await proofFor(weak, weakToken), htm: 'GET', htu: HTU })
       expect(body.resultMessage).toBe(`[A065310] There was an error processing the DPoP header: ${detail}`)
+    })
+    it('RSA size is the modulus without leading zero octets, times 8 (as the guard measures it)', async () => {
+      const padded = async (bits: number, octets: number) => {
+        const made = await createDpopKeyPair('RS256', { modulusLength: bits })
+        const n = Buffer.from(made.publicJwk.n ?? '', 'base64url')
+        const publicJwk = { ...made.publicJwk, n: Buffer.concat([Buffer.alloc(octets - n.length), n]).toString('base64url') }
+        return { ...made, publicJwk, thumbprint: jwkThumbprint(publicJwk) }
+      }
+      const verdict = async (made: DpopKeyPair) => {
+        const madeToken = await boundToken(made)
+        return (await introspect({ token: madeToken, dpop: await proofFor(made, madeToken), htm: 'GET', htu: HTU })).body
+      }
+      // A 2048-bit key whose n carries a leading zero octet (257 octets) is a 2048-bit key.
+      expect(await verdict(await padded(2048, 257))).toMatchObject({ action: 'OK' })
+      // A 2040-bit key zero-padded to 256 octets is still 255 octets of modulus: too weak.
+      expect(await verdict(await padded(2040, 256))).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065310' })
+      // A 2047-bit modulus is 256 octets but a 2047-bit number: refused, as the guard refuses it.
+      expect(await verdict(await createDpopKeyPair('RS256', { modulusLength: 2047 }))).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065310' })
     })
     it('two JWTs: comma-joined, space-joined, dot-joined; not a string', async () => {
       const detail = 'The DPoP header is not a single JWT in compact serialization.'
@@ -419,6 +445,31 @@ describe('DPoP nonces', () => {
     expect(forced.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065316' })
     const ok = await introspect({ token, dpop: await proofFor(key, token, { nonce: forced.body.dpopNonce }), htm: 'GET', htu: HTU, dpopNonceRequired: true })
     expect(ok.body.action).toBe('OK')
+  })
+})
+
+describe('DPoP nonces are Authlete 3.0 only: API V2 paths neither require nor return them', () => {
+  it('service setting on: V2 accepts a proof without nonce and never returns dpopNonce; V3 still requires it', async () => {
+    emu.configure({ dpopNonceRequired: true })
+    const key = await createDpopKeyPair('ES256')
+    const token = await boundToken(key)
+    const v2 = await introspect({ token, dpop: await proofFor(key, token), htm: 'GET', htu: HTU }, 'V2')
+    expect(v2.body).toMatchObject({ action: 'OK', resultCode: 'A056001' })
+    expect(v2.body).not.toHaveProperty('dpopNonce')
+    // Denials on V2 carry no nonce either.
+    const denied = await introspect({ token, htm: 'GET', htu: HTU }, 'V2')
+    expect(denied.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065308' })
+    expect(denied.body).not.toHaveProperty('dpopNonce')
+    const v3 = await introspect({ token, dpop: await proofFor(key, token), htm: 'GET', htu: HTU }, 'V3')
+    expect(v3.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065316', dpopNonce: expect.any(String) })
+  })
+
+  it('a V2 request\'s dpopNonceRequired (not a V2 parameter) has no effect', async () => {
+    const key = await createDpopKeyPair('ES256')
+    const token = await boundToken(key)
+    const v2 = await introspect({ token, dpop: await proofFor(key, token), htm: 'GET', htu: HTU, dpopNonceRequired: true }, 'V2')
+    expect(v2.body).toMatchObject({ action: 'OK' })
+    expect(v2.body).not.toHaveProperty('dpopNonce')
   })
 })
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createDpopKeyPair, createDpopProof, REQUEST_URI_PREFIX, startEmulator, type Emulator } from '@authlete-guard/emulator'
+import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, REQUEST_URI_PREFIX, startEmulator, type Emulator } from '@authlete-guard/emulator'
 import { callApi } from './helpers'
 
 const PAR = 'https://as.example.com/par'
@@ -17,17 +17,24 @@ describe('/pushed_auth_req', () => {
   it('CREATED with request_uri; the request is kept', async () => {
     for (const version of ['V3', 'V2'] as const) {
       const { body } = await callApi(emu, '/pushed_auth_req', { parameters: base, clientId: 3300001, clientSecret: 'secret' }, { version })
-      expect(body).toMatchObject({ type: 'pushedAuthReqResponse', action: 'CREATED', resultCode: 'A245001', clientId: 3300001 })
+      expect(body).toMatchObject({ action: 'CREATED', resultCode: 'A245001' })
+      // Authlete's PAR reply names no client and has no `type`.
+      for (const member of ['clientId', 'clientIdAlias', 'clientIdAliasUsed', 'type']) expect(body).not.toHaveProperty(member)
       expect(body.requestUri.startsWith(REQUEST_URI_PREFIX)).toBe(true)
       expect(JSON.parse(body.responseContent)).toEqual({ expires_in: 600, request_uri: body.requestUri })
       expect(emu.getPushedAuthorizationRequest(body.requestUri)?.parameters).toMatchObject({ response_type: 'code', scope: 'openid' })
     }
   })
 
-  it('client authentication failures -> UNAUTHORIZED invalid_client', async () => {
-    for (const body of [{ parameters: base, clientId: 3300001, clientSecret: 'bad' }, { parameters: 'response_type=code&client_id=1' }]) {
+  it('client authentication failures -> UNAUTHORIZED invalid_client (unknown client A247307, client_id mismatch A247303)', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ parameters: base, clientId: 3300001, clientSecret: 'bad' }, 'A245302'],
+      [{ parameters: 'response_type=code&client_id=1' }, 'A247307'],
+      [{ parameters: base, clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret }, 'A247303'],
+    ]
+    for (const [body, code] of cases) {
       const { body: response } = await par(body)
-      expect(response.action).toBe('UNAUTHORIZED')
+      expect(response).toMatchObject({ action: 'UNAUTHORIZED', resultCode: code })
       expect(JSON.parse(response.responseContent).error).toBe('invalid_client')
     }
   })
@@ -36,7 +43,7 @@ describe('/pushed_auth_req', () => {
     const cases: [string, string][] = [
       ['client_id=3300001&redirect_uri=https%3A%2F%2Fapp%2Fcb', 'A245303'],
       ['response_type=code&client_id=3300001&redirect_uri=https%3A%2F%2Fevil%2Fcb', 'A245304'],
-      [`${base}&request_uri=urn:x`, 'A245305'],
+      [`${base}&request_uri=urn:x`, 'A248301'],
     ]
     for (const [parameters, code] of cases) {
       const { body } = await par({ parameters, clientSecret: 'secret' })
@@ -64,5 +71,16 @@ describe('/pushed_auth_req', () => {
     const nonce = await par({ parameters: base, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htu: PAR, dpopNonceRequired: true })
     expect(nonce.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A350308', dpopNonce: expect.any(String) })
     expect(JSON.parse(nonce.body.responseContent)).toMatchObject({ error: 'use_dpop_nonce', error_uri: 'https://docs.authlete.com/#A350308' })
+  })
+
+  it('V2 (Authlete 2.x has no nonces): dpopNonceRequired, asked or set, is ignored and no dpopNonce is returned', async () => {
+    emu.configure({ dpopNonceRequired: true })
+    const key = await createDpopKeyPair('ES256')
+    const body = { parameters: base, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htu: PAR, dpopNonceRequired: true }
+    const v2 = await callApi(emu, '/pushed_auth_req', body, { version: 'V2' })
+    expect(v2.body).toMatchObject({ action: 'CREATED' })
+    expect(v2.body).not.toHaveProperty('dpopNonce')
+    const v3 = await par({ ...body, dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }) })
+    expect(v3.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A350308', dpopNonce: expect.any(String) })
   })
 })

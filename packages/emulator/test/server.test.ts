@@ -62,14 +62,14 @@ describe('emulator server', () => {
   it('unknown path -> 404, GET -> 405, invalid JSON / non-object -> 400, all with resultCode', async () => {
     const notFound = await callApi(emu, '/auth/nothing', {})
     expect(notFound.status).toBe(404)
-    expect(notFound.body.resultCode).toBe('A001203')
+    expect(notFound.body.resultCode).toBe('A001292')
     expect((await fetch(`${emu.url}/`)).status).toBe(404)
     const get = await callApi(emu, '/auth/introspection', undefined, { method: 'GET' })
     expect(get.status).toBe(405)
     for (const raw of ['{not json', '[1,2]', '"token"', '']) {
       const bad = await callApi(emu, '/auth/introspection', undefined, { raw })
       expect(bad.status).toBe(400)
-      expect(bad.body).toMatchObject({ resultCode: 'A001201', resultMessage: expect.stringMatching(/^\[A001201\] /) })
+      expect(bad.body).toMatchObject({ resultCode: 'A001291', resultMessage: expect.stringMatching(/^\[A001291\] /) })
     }
   })
 
@@ -89,6 +89,36 @@ describe('emulator server', () => {
     emu.requests.length = 0
     await callApi(emu, '/auth/token/create', {})
     expect(emu.requests).toHaveLength(1)
+  })
+
+  it('records each reply as sent (status and parsed body) on its request', async () => {
+    const ok = await callApi(emu, '/auth/introspection', { token: 'nope' })
+    const bad = await callApi(emu, '/auth/introspection', undefined, { raw: '{not json', version: 'V2' })
+    emu.faults.inject({ type: 'garbage' }, { times: 1 })
+    await callApi(emu, '/auth/introspection', { token: 'x' })
+    expect(emu.requests.map((r) => r.reply)).toEqual([
+      { status: 200, body: ok.body },
+      { status: 400, body: bad.body },
+      { status: 200, body: '<html><body>502 Bad Gateway</body></html> {"resultCode":' },
+    ])
+  })
+
+  it('a recorded reply is what went over the wire: members without a value are not there', async () => {
+    const { accessToken } = await emu.createToken({ subject: 'alice' })
+    await callApi(emu, '/auth/introspection', { token: accessToken })
+    expect(emu.requests[0]?.reply?.body).toMatchObject({ action: 'OK', subject: 'alice' })
+    // The handler's `acr: undefined` (no acr on this token) is not sent, so it is not recorded.
+    expect(emu.requests[0]?.reply?.body).not.toHaveProperty('acr')
+  })
+
+  it('a request still unanswered (hang fault) has no reply yet', async () => {
+    emu.faults.inject({ type: 'hang' }, { times: 1 })
+    const pending = callApi(emu, '/auth/introspection', { token: 'x' }).catch(() => undefined)
+    for (let i = 0; i < 50 && emu.requests.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(emu.requests).toHaveLength(1)
+    expect(emu.requests[0]).not.toHaveProperty('reply')
+    await emu.close()
+    await pending
   })
 
   it('configure() changes service settings at runtime', async () => {

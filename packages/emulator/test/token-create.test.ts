@@ -18,7 +18,6 @@ describe('/auth/token/create', () => {
       const { status, body } = await callApi(emu, '/auth/token/create', { grantType: 'AUTHORIZATION_CODE', clientId: 3300001, subject: 'alice', scopes: ['read'] }, { version })
       expect(status).toBe(200)
       expect(body).toMatchObject({
-        type: 'tokenCreateResponse',
         action: 'OK',
         resultCode: 'A109001',
         clientId: 3300001,
@@ -30,6 +29,7 @@ describe('/auth/token/create', () => {
         grantType: 'AUTHORIZATION_CODE',
       })
       expect(body.refreshToken).toEqual(expect.any(String))
+      expect(body).not.toHaveProperty('type')
       expect((await callApi(emu, '/auth/introspection', { token: body.accessToken })).body.action).toBe('OK')
     }
   })
@@ -46,8 +46,9 @@ describe('/auth/token/create', () => {
       properties: [{ key: 'k', value: 'v', hidden: true }],
     })
     expect(body).toMatchObject({ action: 'OK', tokenType: 'DPoP', expiresIn: 30 })
-    // dpopKeyThumbprint is an input only: Authlete's response does not echo it.
+    // dpopKeyThumbprint is an input only: Authlete's response does not echo it; nor does it have resources.
     expect(body).not.toHaveProperty('dpopKeyThumbprint')
+    expect(body).not.toHaveProperty('resources')
     expect(await emu.createToken({ subject: 'alice', dpopKeyThumbprint: key.thumbprint })).not.toHaveProperty('dpopKeyThumbprint')
     expect(body).not.toHaveProperty('refreshToken')
     const introspection = await callApi(emu, '/auth/introspection', { token: body.accessToken })

@@ -38,7 +38,6 @@ describe('/auth/token client_credentials and client authentication', () => {
       const { status, body } = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret' }, version)
       expect(status).toBe(200)
       expect(body).toMatchObject({
-        type: 'tokenResponse',
         action: 'OK',
         resultCode: 'A052001',
         resultMessage: '[A052001] The token request (grant_type=client_credentials) was processed successfully.',
@@ -66,11 +65,11 @@ describe('/auth/token client_credentials and client authentication', () => {
 
   it('unknown client, wrong or missing secret, conflicting ids -> INVALID_CLIENT', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ parameters: cc, clientId: 999, clientSecret: 'x' }, 'A050303'],
-      [{ parameters: cc }, 'A050303'],
-      [{ parameters: cc, clientId: 3300001, clientSecret: 'wrong' }, 'A050304'],
-      [{ parameters: cc, clientId: 3300001 }, 'A050304'],
-      [{ parameters: `${cc}&client_id=3300002`, clientId: 3300001, clientSecret: 'secret' }, 'A050303'],
+      [{ parameters: cc, clientId: 999, clientSecret: 'x' }, 'A050391'],
+      [{ parameters: cc }, 'A050391'],
+      [{ parameters: cc, clientId: 3300001, clientSecret: 'wrong' }, 'A050392'],
+      [{ parameters: cc, clientId: 3300001 }, 'A050392'],
+      [{ parameters: `${cc}&client_id=3300002`, clientId: 3300001, clientSecret: 'secret' }, 'A050391'],
     ]
     for (const [body, code] of cases) {
       const { body: response } = await token(body)
@@ -80,19 +79,20 @@ describe('/auth/token client_credentials and client authentication', () => {
     }
   })
 
-  it('public client may not use client_credentials', async () => {
+  it('public client may not use client_credentials [A052301]', async () => {
     const { body } = await token({ parameters: cc, clientId: 'public-app' })
-    expect(body.action).toBe('BAD_REQUEST')
+    expect(body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A052301' })
     expect(JSON.parse(body.responseContent).error).toBe('unauthorized_client')
   })
 
-  it('missing parameters -> INTERNAL_SERVER_ERROR; missing/unsupported/duplicate grant_type -> BAD_REQUEST', async () => {
+  it('missing parameters -> INTERNAL_SERVER_ERROR; missing/invalid/unsupported/duplicate grant_type -> BAD_REQUEST, with Authlete\'s codes (reference §9)', async () => {
     expect((await token({ clientId: 3300001 })).body).toMatchObject({ action: 'INTERNAL_SERVER_ERROR', resultCode: 'A050201' })
     const cases: [string, string, string][] = [
-      ['scope=read', 'invalid_request', 'A050301'],
-      ['grant_type=password&username=a&password=b', 'unsupported_grant_type', 'A050302'],
-      ['grant_type=urn:ietf:params:oauth:grant-type:device_code', 'unsupported_grant_type', 'A050302'],
-      ['grant_type=client_credentials&grant_type=client_credentials', 'invalid_request', 'A050315'],
+      ['scope=read', 'invalid_request', 'A049301'],
+      ['grant_type=magic', 'unsupported_grant_type', 'A049304'],
+      ['grant_type=password&username=a&password=b', 'unsupported_grant_type', 'A047101'],
+      ['grant_type=urn:ietf:params:oauth:grant-type:device_code', 'unsupported_grant_type', 'A047101'],
+      ['grant_type=client_credentials&grant_type=client_credentials', 'invalid_request', 'A049391'],
     ]
     for (const [parameters, error, code] of cases) {
       const { body } = await token({ parameters, clientId: 3300001, clientSecret: 'secret' })
@@ -162,9 +162,32 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
     expect((await token({ parameters: cc, clientId: 1 })).body).toMatchObject({ action: 'INVALID_CLIENT', dpopNonce: nonce })
   })
 
+  it('V2 (Authlete 2.x has no nonces): the service setting and a request\'s dpopNonceRequired are ignored, no dpopNonce', async () => {
+    emu.configure({ dpopNonceRequired: true })
+    const key = await createDpopKeyPair('ES256')
+    for (const dpopNonceRequired of [undefined, true]) {
+      const { body } = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop: await proof(key), htm: 'POST', htu: TOKEN_URL, dpopNonceRequired }, 'V2')
+      expect(body).toMatchObject({ action: 'OK', resultCode: 'A052001' })
+      expect(body).not.toHaveProperty('dpopNonce')
+    }
+    const denied = await token({ parameters: cc, clientId: 1 }, 'V2')
+    expect(denied.body.action).toBe('INVALID_CLIENT')
+    expect(denied.body).not.toHaveProperty('dpopNonce')
+    // The same request on V3 still needs the nonce.
+    const v3 = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop: await proof(key), htm: 'POST', htu: TOKEN_URL })
+    expect(v3.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A254307', dpopNonce: expect.any(String) })
+  })
+
+  it('a proof whose typ differs only in case (DPOP+JWT) is accepted, as the guard accepts it', async () => {
+    const key = await createDpopKeyPair('ES256')
+    const { body } = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop: await proof(key, { header: { typ: 'DPOP+JWT' } }), htm: 'POST', htu: TOKEN_URL })
+    expect(body).toMatchObject({ action: 'OK' })
+    expect(JSON.parse(body.responseContent).token_type).toBe('DPoP')
+  })
+
   it('a dpopRequired client without a proof -> BAD_REQUEST invalid_dpop_proof', async () => {
     const { body } = await token({ parameters: cc, clientId: 3300002, clientSecret: 'secret2' })
-    expect(body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050311' })
+    expect(body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050393' })
     expect(JSON.parse(body.responseContent).error).toBe('invalid_dpop_proof')
     const key = await createDpopKeyPair('ES256')
     const ok = await token({ parameters: cc, clientId: 3300002, clientSecret: 'secret2', dpop: await proof(key), htu: TOKEN_URL })
@@ -197,7 +220,7 @@ describe('/auth/token with DPoP (RFC 9449 §5)', () => {
       await fixed.createAuthorizationCode({ clientId: 's6BhdRkqt3', subject: 'alice', scopes: ['read'], code: 'SplxlOBeZQQYbYS6WxSbIA', redirectUri: 'https://client.example.org/cb' })
       expect((await callApi(fixed, '/auth/token', seed.expected_authlete_token_request)).body.action).toBe('OK')
       const again = await callApi(fixed, '/auth/token', seed.expected_authlete_token_request)
-      expect(again.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050306' })
+      expect(again.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050305' })
     } finally {
       await fixed.close()
     }
@@ -252,30 +275,33 @@ describe('/auth/token authorization_code', () => {
       refresh_token: body.refreshToken,
     })
     const replay = await exchange(code)
-    expect(replay.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050306' })
+    expect(replay.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050305' })
     expect(JSON.parse(replay.body.responseContent).error).toBe('invalid_grant')
     expect((await callApi(emu, '/auth/introspection', { token: body.accessToken })).body.action).toBe('UNAUTHORIZED')
   })
 
-  it('wrong redirect_uri, unknown code, another client, expired code, missing code', async () => {
+  it('wrong redirect_uri [A050309], unknown code, another client, expired code [A050305], missing code [A048315]', async () => {
     const code = await emu.createAuthorizationCode({ clientId: 3300001, subject: 'alice', redirectUri: 'https://app/cb' })
     const wrongRedirect = await token({ parameters: `grant_type=authorization_code&code=${code}&redirect_uri=https%3A%2F%2Fevil%2Fcb`, clientId: 3300001, clientSecret: 'secret' })
-    expect(wrongRedirect.body.resultCode).toBe('A050307')
-    expect((await exchange('unknown')).body.resultCode).toBe('A050306')
+    expect(wrongRedirect.body.resultCode).toBe('A050309')
+    // Authlete's own codes: the error body links its documentation.
+    expect(JSON.parse(wrongRedirect.body.responseContent)).toMatchObject({ error: 'invalid_grant', error_uri: 'https://docs.authlete.com/#A050309' })
+    expect((await exchange('unknown')).body.resultCode).toBe('A050305')
     const foreign = await emu.createAuthorizationCode({ subject: 'alice' })
-    expect((await exchange(foreign)).body.resultCode).toBe('A050306')
+    expect((await exchange(foreign)).body.resultCode).toBe('A050305')
     const shortLived = await emu.createAuthorizationCode({ clientId: 3300001, subject: 'alice', duration: 10 })
     clock.advance(11_000)
-    expect((await exchange(shortLived)).body.resultCode).toBe('A050306')
+    expect((await exchange(shortLived)).body.resultCode).toBe('A050305')
     const missing = await token({ parameters: 'grant_type=authorization_code', clientId: 3300001, clientSecret: 'secret' })
-    expect(missing.body.resultCode).toBe('A050305')
+    expect(missing.body.resultCode).toBe('A048315')
   })
 
   it('PKCE S256', async () => {
     const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
     const challenge = createHash('sha256').update(verifier).digest('base64url')
     const code = await emu.createAuthorizationCode({ clientId: 3300001, subject: 'alice', codeChallenge: challenge })
-    expect((await exchange(code, '&code_verifier=wrong')).body.resultCode).toBe('A050313')
+    expect((await exchange(code)).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050312' })
+    expect((await exchange(code, '&code_verifier=wrong')).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050315' })
     expect((await exchange(code, `&code_verifier=${verifier}`)).body.action).toBe('OK')
   })
 
@@ -305,10 +331,10 @@ describe('/auth/token refresh_token', () => {
     const key = await createDpopKeyPair('EdDSA')
     const other = await createDpopKeyPair('EdDSA')
     const grant = await dpopGrant(key)
-    expect((await refresh(grant.refreshToken)).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050310' })
+    expect((await refresh(grant.refreshToken)).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A053392' })
     const wrongKey = await refresh(grant.refreshToken, await proof(other))
-    expect(wrongKey.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A050317' })
-    expect(JSON.parse(wrongKey.body.responseContent)).toEqual({ error: 'invalid_dpop_proof', error_description: wrongKey.body.resultMessage })
+    expect(wrongKey.body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A053311' })
+    expect(JSON.parse(wrongKey.body.responseContent)).toEqual({ error: 'invalid_dpop_proof', error_description: wrongKey.body.resultMessage, error_uri: 'https://docs.authlete.com/#A053311' })
     const ok = await refresh(grant.refreshToken, await proof(key), '&scope=read')
     expect(ok.body).toMatchObject({ action: 'OK', resultCode: 'A053001', scopes: ['read'], grantType: 'REFRESH_TOKEN' })
     expect(ok.body).not.toHaveProperty('dpopKeyThumbprint')
@@ -316,17 +342,18 @@ describe('/auth/token refresh_token', () => {
     expect(ok.body.refreshToken).not.toBe(grant.refreshToken)
     // The old pair is gone.
     expect((await callApi(emu, '/auth/introspection', { token: grant.accessToken })).body.resultCode).toBe('A057302')
-    expect((await refresh(grant.refreshToken, await proof(key))).body.resultCode).toBe('A050309')
+    expect((await refresh(grant.refreshToken, await proof(key))).body.resultCode).toBe('A053305')
   })
 
   it('scope beyond the grant -> invalid_scope; unknown / expired refresh token -> invalid_grant', async () => {
     const code = await emu.createAuthorizationCode({ clientId: 3300001, subject: 'alice', scopes: ['read'] })
     const grant = (await token({ parameters: `grant_type=authorization_code&code=${code}`, clientId: 3300001, clientSecret: 'secret' })).body
     const wide = await refresh(grant.refreshToken, undefined, '&scope=admin')
+    expect(wide.body.resultCode).toBe('A053393')
     expect(JSON.parse(wide.body.responseContent).error).toBe('invalid_scope')
-    expect((await refresh('unknown')).body.resultCode).toBe('A050309')
-    expect((await token({ parameters: 'grant_type=refresh_token', clientId: 3300001, clientSecret: 'secret' })).body.resultCode).toBe('A050308')
+    expect((await refresh('unknown')).body.resultCode).toBe('A053305')
+    expect((await token({ parameters: 'grant_type=refresh_token', clientId: 3300001, clientSecret: 'secret' })).body.resultCode).toBe('A053391')
     clock.advance(86_400_000)
-    expect((await refresh(grant.refreshToken)).body.resultCode).toBe('A050309')
+    expect((await refresh(grant.refreshToken)).body.resultCode).toBe('A053305')
   })
 })

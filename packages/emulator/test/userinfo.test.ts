@@ -11,9 +11,9 @@ afterEach(async () => {
   await emu.close()
 })
 
-async function codeGrant(options: { clientId?: number; scopes: string[]; claims?: string[] | { userinfo: Record<string, unknown> }; dpop?: string }) {
+async function codeGrant(options: { clientId?: number; scopes: string[]; claims?: string[] | { userinfo: Record<string, unknown> }; dpop?: string; acr?: string }) {
   const clientId = options.clientId ?? 3300001
-  const code = await emu.createAuthorizationCode({ clientId, subject: 'alice', scopes: options.scopes, claims: options.claims })
+  const code = await emu.createAuthorizationCode({ clientId, subject: 'alice', scopes: options.scopes, claims: options.claims, acr: options.acr })
   const { body } = await callApi(emu, '/auth/token', { parameters: `grant_type=authorization_code&code=${code}`, clientId, clientSecret: 's', dpop: options.dpop, htu: 'https://as.example.com/token' })
   expect(body.action).toBe('OK')
   return body.accessToken as string
@@ -21,22 +21,40 @@ async function codeGrant(options: { clientId?: number; scopes: string[]; claims?
 
 describe('/auth/userinfo', () => {
   it('OK with the claim names from scopes and the claims request', async () => {
-    const token = await codeGrant({ scopes: ['openid', 'email', 'phone'], claims: { userinfo: { nickname: null, 'https://example.com/role': null } } })
+    const token = await codeGrant({ scopes: ['openid', 'email', 'phone'], claims: { userinfo: { nickname: null, 'https://example.com/role': null } }, acr: 'urn:acr:1' })
     const { body } = await callApi(emu, '/auth/userinfo', { token })
-    expect(body).toMatchObject({ type: 'userInfoResponse', action: 'OK', resultCode: 'A091001', subject: 'alice', clientId: 3300001, scopes: ['openid', 'email', 'phone'], token })
+    expect(body).toMatchObject({ action: 'OK', resultCode: 'A091001', subject: 'alice', clientId: 3300001, scopes: ['openid', 'email', 'phone'], token })
+    // Authlete's UserInfo reply has no acr, authTime or type (reference §9), even for a token that has an acr.
+    for (const member of ['acr', 'authTime', 'type']) expect(body).not.toHaveProperty(member)
     expect(body.claims).toEqual(['email', 'email_verified', 'phone_number', 'phone_number_verified', 'nickname', 'https://example.com/role'])
   })
 
-  it('no openid scope -> FORBIDDEN insufficient_scope; unknown token -> UNAUTHORIZED; no token -> BAD_REQUEST', async () => {
+  it('no openid scope -> FORBIDDEN insufficient_scope [A089304]; unknown token -> UNAUTHORIZED [A088302]; no token -> BAD_REQUEST [A088301]', async () => {
     const token = await codeGrant({ scopes: ['profile'] })
     const forbidden = await callApi(emu, '/auth/userinfo', { token })
-    expect(forbidden.body).toMatchObject({ action: 'FORBIDDEN', resultCode: 'A091303' })
+    expect(forbidden.body).toMatchObject({ action: 'FORBIDDEN', resultCode: 'A089304' })
     expect(forbidden.body.responseContent).toBe(
-      // An emulator code (Authlete's is unknown): no error_uri.
-      'Bearer error="insufficient_scope",error_description="[A091303] The access token does not cover the \'openid\' scope.",scope="openid"',
+      'Bearer error="insufficient_scope",error_description="[A089304] The access token does not cover the \'openid\' scope.",error_uri="https://docs.authlete.com/#A089304",scope="openid"',
     )
-    expect((await callApi(emu, '/auth/userinfo', { token: 'nope' })).body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A091301' })
-    expect((await callApi(emu, '/auth/userinfo', {})).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A091201' })
+    expect((await callApi(emu, '/auth/userinfo', { token: 'nope' })).body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A088302' })
+    expect((await callApi(emu, '/auth/userinfo', {})).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A088301' })
+  })
+
+  it('expired token -> UNAUTHORIZED by its refresh token: A089301 (refreshable), A089302 (expired too), A089303 (none)', async () => {
+    const clock = { now: Date.now() }
+    const timed = await startEmulator({ now: () => clock.now, accessTokenDuration: 60, refreshTokenDuration: 120 })
+    try {
+      const refreshable = await timed.createToken({ subject: 'alice', scopes: ['openid'] })
+      const refreshExpired = await timed.createToken({ subject: 'alice', scopes: ['openid'], refreshTokenDuration: 61 })
+      const noRefresh = await timed.createToken({ grantType: 'CLIENT_CREDENTIALS', scopes: ['openid'] })
+      clock.now += 90_000
+      const cases: [string, string][] = [[refreshable.accessToken, 'A089301'], [refreshExpired.accessToken, 'A089302'], [noRefresh.accessToken, 'A089303']]
+      for (const [token, code] of cases) {
+        expect((await callApi(timed, '/auth/userinfo', { token })).body, code).toMatchObject({ action: 'UNAUTHORIZED', resultCode: code })
+      }
+    } finally {
+      await timed.close()
+    }
   })
 
   it('DPoP-bound token: no proof [A089311] invalid_token; another key [A089312] and other proof errors [A089313] invalid_dpop_proof', async () => {
@@ -77,13 +95,30 @@ describe('/auth/userinfo', () => {
     const ok = await callApi(emu, '/auth/userinfo', { token, htm: 'GET', htu: USERINFO, dpop: await createDpopProof(key, { htm: 'GET', htu: USERINFO, accessToken: token, nonce }) })
     expect(ok.body).toMatchObject({ action: 'OK', dpopNonce: nonce })
   })
+
+  it('V2 (Authlete 2.x has no nonces): no nonce is required or returned, whatever the setting or request says', async () => {
+    const key = await createDpopKeyPair('ES256')
+    const token = await codeGrant({ scopes: ['openid'], dpop: await createDpopProof(key, { htm: 'POST', htu: 'https://as.example.com/token' }) })
+    emu.configure({ dpopNonceRequired: true })
+    const v2 = await callApi(emu, '/auth/userinfo', { token, htm: 'GET', htu: USERINFO, dpopNonceRequired: true, dpop: await createDpopProof(key, { htm: 'GET', htu: USERINFO, accessToken: token }) }, { version: 'V2' })
+    expect(v2.body).toMatchObject({ action: 'OK', subject: 'alice' })
+    expect(v2.body).not.toHaveProperty('dpopNonce')
+  })
+
+  it('a proof whose typ is DPOP+JWT is accepted', async () => {
+    const key = await createDpopKeyPair('ES256')
+    const token = await codeGrant({ scopes: ['openid'], dpop: await createDpopProof(key, { htm: 'POST', htu: 'https://as.example.com/token' }) })
+    const dpop = await createDpopProof(key, { htm: 'GET', htu: USERINFO, accessToken: token, header: { typ: 'DPOP+JWT' } })
+    expect((await callApi(emu, '/auth/userinfo', { token, htu: USERINFO, dpop })).body).toMatchObject({ action: 'OK' })
+  })
 })
 
 describe('/auth/userinfo/issue', () => {
   it('JSON: sub plus the collected claims (sub cannot be overridden by claims)', async () => {
     const token = await codeGrant({ scopes: ['openid', 'profile'] })
     const { body } = await callApi(emu, '/auth/userinfo/issue', { token, claims: JSON.stringify({ name: 'Alice', sub: 'mallory' }) })
-    expect(body).toMatchObject({ type: 'userInfoIssueResponse', action: 'JSON', resultCode: 'A096001' })
+    expect(body).toMatchObject({ action: 'JSON', resultCode: 'A096001' })
+    expect(body).not.toHaveProperty('type')
     expect(JSON.parse(body.responseContent)).toEqual({ sub: 'alice', name: 'Alice' })
     const pairwise = await callApi(emu, '/auth/userinfo/issue', { token, sub: 'pairwise-1' })
     expect(JSON.parse(pairwise.body.responseContent)).toEqual({ sub: 'pairwise-1' })
@@ -99,11 +134,20 @@ describe('/auth/userinfo/issue', () => {
     expect(signature).toMatch(/^[A-Za-z0-9_-]{86}$/)
   })
 
-  it('errors: unknown token -> UNAUTHORIZED, claims not an object -> INTERNAL_SERVER_ERROR, no token -> BAD_REQUEST', async () => {
+  it('errors: unknown token -> UNAUTHORIZED, claims not an object -> INTERNAL_SERVER_ERROR [A094201], no token -> BAD_REQUEST', async () => {
     const token = await codeGrant({ scopes: ['openid'] })
-    expect((await callApi(emu, '/auth/userinfo/issue', { token: 'nope' })).body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A091301' })
-    expect((await callApi(emu, '/auth/userinfo/issue', { token, claims: '[1]' })).body).toMatchObject({ action: 'INTERNAL_SERVER_ERROR', resultCode: 'A092201' })
+    expect((await callApi(emu, '/auth/userinfo/issue', { token: 'nope' })).body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A094391' })
+    expect((await callApi(emu, '/auth/userinfo/issue', { token, claims: '[1]' })).body).toMatchObject({ action: 'INTERNAL_SERVER_ERROR', resultCode: 'A094201' })
     expect((await callApi(emu, '/auth/userinfo/issue', { token, claims: '{bad' })).body.action).toBe('INTERNAL_SERVER_ERROR')
-    expect((await callApi(emu, '/auth/userinfo/issue', {})).body.action).toBe('BAD_REQUEST')
+    expect((await callApi(emu, '/auth/userinfo/issue', {})).body).toMatchObject({ action: 'BAD_REQUEST', resultCode: 'A094291' })
+  })
+
+  it('takes no DPoP proof (not an issue parameter) and never answers dpopNonce', async () => {
+    const key = await createDpopKeyPair('ES256')
+    const token = await codeGrant({ scopes: ['openid'], dpop: await createDpopProof(key, { htm: 'POST', htu: 'https://as.example.com/token' }) })
+    emu.configure({ dpopNonceRequired: true })
+    const { body } = await callApi(emu, '/auth/userinfo/issue', { token, claims: '{}', dpop: 'not-a-proof' })
+    expect(body).toMatchObject({ action: 'JSON', resultCode: 'A096001' })
+    expect(body).not.toHaveProperty('dpopNonce')
   })
 })

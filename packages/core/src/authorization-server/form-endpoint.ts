@@ -115,7 +115,8 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
     body.htm = request.method.toUpperCase()
     body.htu = url.htu
   }
-  if (context.dpopNonceRequired !== undefined) body.dpopNonceRequired = context.dpopNonceRequired
+  // Only `true` is sent: `false` means what absence means (the service's setting), and API V2 has no such member.
+  if (context.dpopNonceRequired === true) body.dpopNonceRequired = true
 
   const fail = (cause: AuthleteGuardError, reply?: Reply): FinishedResponse<Action, Reply> => {
     context.report(cause, spec.operation, request, path)
