@@ -152,11 +152,26 @@ export interface AccessTokenInfo {
   /** The resources the original authorization request asked for (Authlete's `resources`). */
   requestedResources: string[]
   authorizationDetails: unknown
-  /** Extra properties attached to the token that are not hidden (Authlete's `hidden: false`). */
+  /**
+   * Extra properties attached to the token that are not hidden (Authlete's `hidden: false`).
+   *
+   * An object without a prototype (`Object.create(null)`): every key is an own property, so a
+   * property named `__proto__`, `constructor` or `toString` is kept as it is and nothing is
+   * inherited. `Object.keys`, `Object.entries`, `JSON.stringify`, spread and `String()` work as on
+   * a plain object. Use `Object.hasOwn(auth.properties, key)` (there is no `hasOwnProperty`
+   * method), and spread rather than `Object.assign({}, …)`, which drops a `__proto__` key.
+   */
   properties: Record<string, string>
   /**
    * Properties Authlete flags `hidden`: never shown to the client, but returned by introspection.
    * Kept apart from `properties` so a route that echoes `properties` does not leak them.
+   *
+   * An object without a prototype (`Object.create(null)`), like `properties`: every key is an own
+   * property, so a property named `__proto__`, `constructor` or `toString` is kept as it is and
+   * nothing is inherited. `Object.keys`, `Object.entries`, `JSON.stringify`, spread and `String()`
+   * work as on a plain object. Use `Object.hasOwn(auth.hiddenProperties, key)` (there is no
+   * `hasOwnProperty` method), and spread rather than `Object.assign({}, …)`, which drops a
+   * `__proto__` key.
    */
   hiddenProperties: Record<string, string>
   /** SHA-256 thumbprint of the bound client certificate (RFC 8705), if any. */
