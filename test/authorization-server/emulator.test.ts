@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AuthleteOptions } from '@authlete-guard/core'
 import { createAuthorizationServer, type AuthorizationServer } from '@authlete-guard/core/authorization-server'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { fixtureKeyPair } from '../fixtures/keys'
 import { parEndpoint, tokenEndpoint, userinfoEndpoint } from '../../packages/express/src/authorization-server'
 import { drivers } from '../scenarios/drivers'
 import { listen, ROUTES, type ScenarioApp } from '../scenarios/harness'
@@ -30,7 +31,7 @@ const authlete = (): AuthleteOptions => ({ baseUrl: emu.url, serviceId: emu.serv
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0 })
-  ;[tokenKey, otherKey] = await Promise.all([createDpopKeyPair('ES256'), createDpopKeyPair('RS256')])
+  ;[tokenKey, otherKey] = await Promise.all([createDpopKeyPair('ES256'), fixtureKeyPair('RS256')])
   as = createAuthorizationServer({
     authlete: authlete(),
     getClaims: (subject, names) => Object.fromEntries(names.filter((n) => n === 'name').map((n) => [n, `${subject} (${n})`])),

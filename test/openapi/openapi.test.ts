@@ -12,6 +12,7 @@ import { createGuard, type AuthleteOptions, type Guard, type RequestLike, type R
 import { createAuthorizationServer as createNodeAuthorizationServer, createGuard as createNodeGuard } from '@authlete-guard/core/node'
 import { createAuthorizationServer, type AuthorizationServer } from '@authlete-guard/core/authorization-server'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair, type Emulator } from '@authlete-guard/emulator'
+import { fixtureKeyPair } from '../fixtures/keys'
 import { checkExchanges, countByPath, loadSpec, readSpecText, SHARED_SPEC_DIR, SPEC_COPIES_DIR, SPEC_FILES, specPathOf, problemsOf, type ApiVersion, type SpecValidator } from './support'
 
 const SPECS: Record<ApiVersion, SpecValidator> = { V3: loadSpec('V3'), V2: loadSpec('V2') }
@@ -38,7 +39,7 @@ const closers: Array<() => Promise<void>> = []
 
 beforeEach(async () => {
   emu = await startEmulator({ clients: [{ clientId: 3300001, clientSecret: 'secret-1', redirectUris: [REDIRECT_URI] }] })
-  ;[key, otherKey] = await Promise.all([createDpopKeyPair('ES256'), createDpopKeyPair('RS256')])
+  ;[key, otherKey] = await Promise.all([createDpopKeyPair('ES256'), fixtureKeyPair('RS256')])
 })
 afterEach(async () => {
   for (const close of closers.splice(0)) await close()

@@ -1,4 +1,4 @@
-import { requestPath } from './public-url'
+import { requestPath } from './request/public-url'
 import type { Decision, DenyDecision, RequestLike } from './types'
 
 /**

@@ -1,4 +1,6 @@
-import type { RouteOptions } from './types'
+import { debugDenial } from './debug'
+import { requestPath } from './request/public-url'
+import type { Decision, DecisionReason, RequestLike, RouteOptions } from './types'
 
 /** A Node-style tracing channel, as `node:diagnostics_channel` makes them (the parts used here). */
 interface TracingChannel {
@@ -43,13 +45,6 @@ export const AUTHLETE_CHANNEL = 'authlete-guard:authlete'
 export const checkChannel = tracingChannel(CHECK_CHANNEL)
 export const authleteChannel = tracingChannel(AUTHLETE_CHANNEL)
 
-/**
- * Why a request was refused, in terms an operator can act on (never sent to the client): the
- * failed check and its figures, e.g. `{ check: 'htu', expected, actual }`,
- * `{ check: 'iat', iat, now, maxAgeSeconds, maxFutureSeconds }`, `{ check: 'jkt', expected, actual }`.
- */
-export type DecisionReason = { check: string } & Record<string, string | number | boolean | undefined>
-
 /** What `onDecision` and the `authlete-guard:check` channel report about one check. */
 export interface CheckEvent {
   method: string
@@ -82,4 +77,74 @@ export interface AuthleteCallEvent {
   durationMs: number
   /** The coded failure, when the call failed. */
   errorCode: string | undefined
+}
+
+/** Where one check was decided and why: the guard's answer, before listeners see it. */
+export interface CheckOutcome {
+  decision: Decision
+  source: CheckEvent['source']
+  /** For a refusal: what failed, with figures (becomes the denial's `reason`). */
+  reason?: DecisionReason | undefined
+  /** The scheme the request used, once its credentials were read. */
+  scheme?: 'DPoP' | 'Bearer' | undefined
+}
+
+/**
+ * One `guard.check()`, observed: `run` decides (told whether anyone listens, which is worth an
+ * extra call to explain a key mismatch); a denial carries its operator reason; the check channel
+ * traces it and `onDecision` gets the `CheckEvent` when either listens; with
+ * `NODE_DEBUG=authlete-guard` a denial writes one stderr line. Nothing a listener does changes
+ * the decision.
+ */
+export async function observeCheck(
+  request: RequestLike,
+  route: RouteOptions,
+  run: (detailed: boolean) => Promise<CheckOutcome>,
+  onDecision: ((event: CheckEvent) => void) | undefined,
+): Promise<Decision> {
+  const traced = checkChannel?.hasSubscribers === true
+  if (!traced && !onDecision) {
+    const decision = withReason(await run(false))
+    debugDenial(request, decision) // NODE_DEBUG=authlete-guard: one stderr line per denial
+    return decision
+  }
+  const started = performance.now()
+  const event = { method: request.method.toUpperCase(), path: requestPath(request.url), scheme: undefined, route } as CheckEvent
+  // As for Authlete calls: the traced function returns nothing, so the decision (and its
+  // principal) never lands on the published context as `result`.
+  let decision!: Decision
+  const capture = async () => {
+    const outcome = await run(true)
+    decision = withReason(outcome)
+    Object.assign(event, eventFields(outcome, performance.now() - started))
+  }
+  if (traced) await checkChannel!.tracePromise(capture, event)
+  else await capture()
+  debugDenial(request, decision)
+  try {
+    onDecision?.(event)
+  } catch {
+    // The decision stands whatever the hook does.
+  }
+  return decision
+}
+
+/** A denial carries its operator reason (never sent to the client) for adapters' logs. */
+function withReason({ decision, reason }: CheckOutcome): Decision {
+  if (!decision.allowed && reason) decision.reason = reason
+  return decision
+}
+
+/** The outcome's fields of the check event. */
+function eventFields({ decision, source, reason, scheme }: CheckOutcome, durationMs: number): Partial<CheckEvent> {
+  return {
+    scheme,
+    allowed: decision.allowed,
+    status: decision.allowed ? 200 : decision.status,
+    error: decision.allowed ? undefined : decision.error,
+    source,
+    durationMs,
+    reason,
+    errorCode: decision.allowed ? undefined : decision.cause?.code,
+  }
 }

@@ -71,3 +71,48 @@ export function isAuthleteGuardError(value: unknown): value is AuthleteGuardErro
     typeof (value as { code?: unknown }).code === 'string'
   )
 }
+
+/**
+ * `error` as the SDK's error: an `AuthleteGuardError` as it is (Authlete's and the stores' faults
+ * arrive coded), anything else as `ERR_INTERNAL` ("The `what` failed unexpectedly inside
+ * authlete-guard."): a bug here, never a reason to allow.
+ */
+export function asGuardError(error: unknown, what: string): AuthleteGuardError {
+  return isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', `The ${what} failed unexpectedly inside authlete-guard.`, { cause: error })
+}
+
+/** Throw the one misconfiguration error (`ERR_INVALID_CONFIG`). */
+export function invalid(message: string): never {
+  throw new AuthleteGuardError('ERR_INVALID_CONFIG', message)
+}
+
+/** Levenshtein distance, bounded: option names are short, so this is cheap. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1))
+      previous = current
+    }
+  }
+  return row[b.length]!
+}
+
+/**
+ * Refuse keys an options object does not know, naming the near miss: a typo such as
+ * `{ scope: ['admin'] }` for `scopes` would otherwise drop the check it meant, silently.
+ */
+export function rejectUnknownKeys(value: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue
+    const near = known
+      .map((name) => ({ name, d: distance(key, name) }))
+      .filter(({ name, d }) => d <= Math.max(2, Math.floor(name.length / 3)))
+      .sort((x, y) => x.d - y.d)[0]
+    const hint = near ? ` Did you mean ${near.name}?` : ` Known options: ${known.join(', ')}.`
+    invalid(`Unknown ${what} option ${JSON.stringify(key)}.${hint}`)
+  }
+}

@@ -4,7 +4,11 @@
  * Node apps get an undici keep-alive pool from `@authlete-guard/core/node`; the authorization-server
  * endpoints live in `@authlete-guard/core/authorization-server`.
  */
-export { createGuard, validateRouteOptions, DEFAULT_TIMEOUT_MS, DEFAULT_DPOP_ALGS, DEFAULT_DPOP_IAT } from './guard'
+export { createGuard } from './guard'
+export type { Guard } from './guard'
+export { validateRouteOptions, DEFAULT_DPOP_ALGS, DEFAULT_DPOP_IAT } from './options'
+export type { GuardOptions } from './options'
+export { DEFAULT_TIMEOUT_MS } from './authlete/config'
 export { createMemoryReplayStore, DEFAULT_REPLAY_MAX_ENTRIES, DEFAULT_REPLAY_MAX_ENTRIES_PER_OWNER } from './replay/store'
 export type { ReplayStore, ReplayLimited, MemoryReplayStoreOptions } from './replay/store'
 export { DEFAULT_CACHE_TTL_MS, DEFAULT_CACHE_MAX_ENTRIES } from './cache/introspection-cache'
@@ -13,20 +17,21 @@ export { authleteOptionsFromEnv } from './env'
 export { createAuthleteClient } from './authlete/client'
 export { AuthleteGuardError, isAuthleteGuardError } from './errors'
 export type { AuthleteGuardErrorCode } from './errors'
-export { fromFetchRequest } from './request-like'
-export { denialResponse, withDecisionHeaders } from './fetch-response'
+export { fromFetchRequest } from './request/from-fetch'
+export { denialResponse, withDecisionHeaders } from './decision/fetch-response'
+export { assertGuard, lazyGuard, routeCheck } from './kit/guard-source'
+export type { GuardFactory } from './kit/guard-source'
 export { CHECK_CHANNEL, AUTHLETE_CHANNEL } from './diagnostics'
-export type { CheckEvent, AuthleteCallEvent, DecisionReason } from './diagnostics'
+export type { CheckEvent, AuthleteCallEvent } from './diagnostics'
 export type {
   AccessTokenInfo,
   AllowDecision,
   AuthleteClient,
   AuthleteOptions,
   Decision,
+  DecisionReason,
   DenyDecision,
-  Guard,
   GuardErrorEvent,
-  GuardOptions,
   HeadersLike,
   IntrospectionAction,
   IntrospectionRequest,

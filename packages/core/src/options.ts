@@ -1,8 +1,13 @@
 import { createAuthleteClient } from './authlete/client'
-import { AuthleteGuardError } from './errors'
-import type { ExtractContext } from './extract'
-import { parseFixedPublicUrl } from './public-url'
-import type { AuthleteClient, GuardOptions, RouteOptions } from './types'
+import { serviceIdentity } from './authlete/service'
+import { createIntrospectionCache, type CacheOptions, type IntrospectionCache } from './cache/introspection-cache'
+import type { ChallengeOptions } from './decision/challenge'
+import type { CheckEvent } from './diagnostics'
+import { invalid, rejectUnknownKeys } from './errors'
+import { createMemoryReplayStore, type ReplayStore } from './replay/store'
+import type { ExtractContext } from './request/extract'
+import { parseFixedPublicUrl } from './request/public-url'
+import type { AuthleteClient, AuthleteOptions, GuardErrorEvent, RouteOptions, TrustProxy } from './types'
 
 /**
  * The `algs` the guard advertises in its own DPoP challenges: the asymmetric algorithms Authlete
@@ -15,44 +20,53 @@ export const DEFAULT_DPOP_ALGS: readonly string[] = Object.freeze([
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA',
 ])
 
-/** Throw the one misconfiguration error. */
-export function invalid(message: string): never {
-  throw new AuthleteGuardError('ERR_INVALID_CONFIG', message)
+/**
+ * Default `iat` window of DPoP proofs, seconds: how old a proof may be, and how far ahead of this
+ * server's clock (RFC 9449 §11.1). Accepted proofs are remembered for the sum of both.
+ *
+ * @example
+ * createGuard({ authlete, dpopIat: { ...DEFAULT_DPOP_IAT, maxAgeSeconds: 60 } })
+ */
+export const DEFAULT_DPOP_IAT = Object.freeze({ maxAgeSeconds: 300, maxFutureSeconds: 60 })
+
+/** Options of `createGuard`. */
+export interface GuardOptions {
+  /**
+   * Reuse Authlete's OK answers (opt-in): `true` for the defaults (30 s, 10,000 tokens), or
+   * `{ ttlMs, maxEntries }`. A hit still verifies the request's own DPoP proof and its `jti`, and
+   * judges the route's requirements against the cached facts. Default off: every request asks Authlete.
+   */
+  cache?: boolean | CacheOptions | undefined
+  /**
+   * Where accepted DPoP proofs are remembered so each is used once. Default: an in-memory store
+   * (`createMemoryReplayStore()`); `false` leaves replay detection to Authlete alone.
+   */
+  replay?: ReplayStore | false | undefined
+  /** The `iat` window of DPoP proofs, seconds. Default `{ maxAgeSeconds: 300, maxFutureSeconds: 60 }`. */
+  dpopIat?: { maxAgeSeconds?: number | undefined; maxFutureSeconds?: number | undefined } | undefined
+  /** The clock, ms since the epoch (tests, simulations). Default `Date.now`. */
+  now?: (() => number) | undefined
+  /**
+   * Called after every check with what was decided, where and why (`CheckEvent`: method, path
+   * without query, scheme, route, allowed, status, error, source, durationMs, reason). Never a
+   * token, proof or credential. The same fields the `authlete-guard:check` channel publishes.
+   */
+  onDecision?: ((event: CheckEvent) => void) | undefined
+  authlete: AuthleteOptions | AuthleteClient
+  /** Fixed public origin, optionally with a path prefix, used for `htu`: `https://api.example.com/v1`. */
+  publicUrl?: string | undefined
+  /** Believe `Forwarded` / `X-Forwarded-*` from the peer. Default: the framework's own setting, else false. */
+  trustProxy?: TrustProxy | undefined
+  /** `realm` of the challenges the guard writes itself. Default none. */
+  realm?: string | undefined
+  /** `algs` advertised in the guard's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
+  dpopAlgs?: readonly string[] | undefined
+  /** Called for every infrastructure failure (the request was denied with 500). */
+  onError?: ((event: GuardErrorEvent) => void) | undefined
 }
 
 export const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')
-
-/** Levenshtein distance, bounded: option names are short, so this is cheap. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1))
-      previous = current
-    }
-  }
-  return row[b.length]!
-}
-
-/**
- * Refuse keys an options object does not know, naming the near miss: a typo such as
- * `{ scope: ['admin'] }` for `scopes` would otherwise drop the check it meant, silently.
- */
-export function rejectUnknownKeys(value: object, known: readonly string[], what: string): void {
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue
-    const near = known
-      .map((name) => ({ name, d: distance(key, name) }))
-      .filter(({ name, d }) => d <= Math.max(2, Math.floor(name.length / 3)))
-      .sort((x, y) => x.d - y.d)[0]
-    const hint = near ? ` Did you mean ${near.name}?` : ` Known options: ${known.join(', ')}.`
-    invalid(`Unknown ${what} option ${JSON.stringify(key)}.${hint}`)
-  }
-}
 
 /** The keys of `RouteOptions`. */
 export const ROUTE_OPTION_KEYS: readonly string[] = ['scopes', 'subject', 'resources', 'acrValues', 'maxAge', 'dpopNonceRequired']
@@ -127,8 +141,11 @@ function algHint(name: string): string | undefined {
   return meant === undefined ? undefined : `${name} is not a JWS alg name; did you mean ${meant}?`
 }
 
+/** What the guard and the authorization server resolve alike: where `htu` comes from, and how their own challenges look. */
+export interface CommonContext extends ExtractContext, ChallengeOptions {}
+
 /** The shared part of the guard's and the authorization server's configuration. */
-export function resolveCommonOptions(options: Omit<GuardOptions, 'authlete'>): ExtractContext {
+export function resolveCommonOptions(options: Omit<GuardOptions, 'authlete'>): CommonContext {
   const { publicUrl, trustProxy, realm, dpopAlgs, onError } = options
   let fixed
   if (publicUrl !== undefined) {
@@ -160,7 +177,69 @@ export const isClient = (value: unknown): value is AuthleteClient =>
   typeof value === 'object' && value !== null && typeof (value as AuthleteClient).call === 'function'
 
 /** Resolve `authlete` to a client: an options object gets its own keep-alive pool. */
-export function resolveAuthlete(authlete: GuardOptions['authlete']): AuthleteClient {
+export function resolveAuthlete(authlete: AuthleteOptions | AuthleteClient): AuthleteClient {
   if (authlete === undefined || authlete === null) invalid('The authlete option is required.')
   return isClient(authlete) ? authlete : createAuthleteClient(authlete)
+}
+
+function positiveSeconds(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) invalid(`dpopIat.${name} must be a number of seconds, 0 or more.`)
+  return value
+}
+
+function resolveCache(cache: GuardOptions['cache']): IntrospectionCache | undefined {
+  if (cache === undefined || cache === false) return undefined
+  if (cache === true) return createIntrospectionCache({})
+  if (cache === null || typeof cache !== 'object') invalid('cache must be true, false or { ttlMs, maxEntries }.')
+  rejectUnknownKeys(cache, ['ttlMs', 'maxEntries', 'store'], 'cache')
+  if (cache.store !== undefined && (cache.store === null || typeof cache.store.get !== 'function' || typeof cache.store.set !== 'function')) invalid('cache.store must be an IntrospectionCacheStore ({ get(key), set(key, entry, ttlMs) }).')
+  if (cache.ttlMs !== undefined && (!Number.isInteger(cache.ttlMs) || cache.ttlMs < 1 || cache.ttlMs > 86_400_000)) invalid('cache.ttlMs must be a whole number of milliseconds from 1 to 86400000.')
+  if (cache.maxEntries !== undefined && (!Number.isInteger(cache.maxEntries) || cache.maxEntries < 1)) invalid('cache.maxEntries must be a positive whole number.')
+  return createIntrospectionCache(cache)
+}
+
+function resolveReplay(replay: GuardOptions['replay']): ReplayStore | undefined {
+  if (replay === false) return undefined
+  if (replay === undefined) return createMemoryReplayStore()
+  if (replay === null || typeof replay !== 'object' || typeof (replay as ReplayStore).remember !== 'function') invalid('replay must be a ReplayStore ({ remember(key, ttlMs, owner), seen?(key, owner) }) or false.')
+  if (replay.seen !== undefined && typeof replay.seen !== 'function') invalid('replay.seen must be a function (key, owner) => Promise<boolean>, or absent.')
+  return replay
+}
+
+/** `createGuard`'s options, checked and resolved: what the guard's stages are built from. */
+export interface ResolvedGuardOptions {
+  /** The options the guard shows as `guard.options` (all but authlete, cache, replay, dpopIat, now, onDecision). */
+  rest: Omit<GuardOptions, 'authlete' | 'cache' | 'replay' | 'dpopIat' | 'now' | 'onDecision'>
+  context: CommonContext
+  authlete: AuthleteClient
+  /** The identity of the Authlete service every store key carries (`serviceIdentity`). */
+  service: string
+  cache: IntrospectionCache | undefined
+  replay: ReplayStore | undefined
+  maxAgeSeconds: number
+  maxFutureSeconds: number
+  now: () => number
+  onDecision: ((event: CheckEvent) => void) | undefined
+}
+
+/** Check `createGuard`'s options; a mistake throws `ERR_INVALID_CONFIG` naming it. */
+export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions {
+  if (!options || typeof options !== 'object') invalid('createGuard needs an options object with at least { authlete }.')
+  rejectUnknownKeys(options, GUARD_OPTION_KEYS, 'createGuard')
+  const { authlete: authleteOptions, cache: cacheOption, replay: replayOption, dpopIat, now: clock, onDecision, ...rest } = options
+  if (onDecision !== undefined && typeof onDecision !== 'function') invalid('onDecision must be a function (event) => void.')
+  const context = resolveCommonOptions(rest)
+  if (dpopIat !== undefined && (dpopIat === null || typeof dpopIat !== 'object')) invalid('dpopIat must be { maxAgeSeconds, maxFutureSeconds }.')
+  if (dpopIat) rejectUnknownKeys(dpopIat, ['maxAgeSeconds', 'maxFutureSeconds'], 'dpopIat')
+  const maxAgeSeconds = positiveSeconds(dpopIat?.maxAgeSeconds ?? DEFAULT_DPOP_IAT.maxAgeSeconds, 'maxAgeSeconds')
+  const maxFutureSeconds = positiveSeconds(dpopIat?.maxFutureSeconds ?? DEFAULT_DPOP_IAT.maxFutureSeconds, 'maxFutureSeconds')
+  if (clock !== undefined && typeof clock !== 'function') invalid('now must be a function returning ms since the epoch.')
+  const cache = resolveCache(cacheOption)
+  const replay = resolveReplay(replayOption)
+  const authlete = resolveAuthlete(authleteOptions)
+  // Every cache and replay key carries the service's identity: guards of two services sharing a
+  // store never serve each other's entries.
+  const sharedStores = (typeof cacheOption === 'object' && cacheOption.store !== undefined) || (replayOption !== undefined && replayOption !== false)
+  const service = serviceIdentity(authlete, sharedStores)
+  return { rest, context, authlete, service, cache, replay, maxAgeSeconds, maxFutureSeconds, now: clock ?? Date.now, onDecision }
 }

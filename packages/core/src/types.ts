@@ -1,7 +1,4 @@
-import type { CacheOptions } from './cache/introspection-cache'
 import type { AuthleteGuardError } from './errors'
-import type { ReplayStore } from './replay/store'
-import type { CheckEvent, DecisionReason } from './diagnostics'
 
 /** A header bag: a Node-style record (values may repeat as arrays) or a fetch `Headers`. */
 export type HeadersLike = Headers | Record<string, string | string[] | undefined>
@@ -77,42 +74,6 @@ export interface GuardErrorEvent {
   path: string
 }
 
-/** Options of `createGuard`. */
-export interface GuardOptions {
-  /**
-   * Reuse Authlete's OK answers (opt-in): `true` for the defaults (30 s, 10,000 tokens), or
-   * `{ ttlMs, maxEntries }`. A hit still verifies the request's own DPoP proof and its `jti`, and
-   * judges the route's requirements against the cached facts. Default off: every request asks Authlete.
-   */
-  cache?: boolean | CacheOptions | undefined
-  /**
-   * Where accepted DPoP proofs are remembered so each is used once. Default: an in-memory store
-   * (`createMemoryReplayStore()`); `false` leaves replay detection to Authlete alone.
-   */
-  replay?: ReplayStore | false | undefined
-  /** The `iat` window of DPoP proofs, seconds. Default `{ maxAgeSeconds: 300, maxFutureSeconds: 60 }`. */
-  dpopIat?: { maxAgeSeconds?: number | undefined; maxFutureSeconds?: number | undefined } | undefined
-  /** The clock, ms since the epoch (tests, simulations). Default `Date.now`. */
-  now?: (() => number) | undefined
-  /**
-   * Called after every check with what was decided, where and why (`CheckEvent`: method, path
-   * without query, scheme, route, allowed, status, error, source, durationMs, reason). Never a
-   * token, proof or credential. The same fields the `authlete-guard:check` channel publishes.
-   */
-  onDecision?: ((event: CheckEvent) => void) | undefined
-  authlete: AuthleteOptions | AuthleteClient
-  /** Fixed public origin, optionally with a path prefix, used for `htu`: `https://api.example.com/v1`. */
-  publicUrl?: string | undefined
-  /** Believe `Forwarded` / `X-Forwarded-*` from the peer. Default: the framework's own setting, else false. */
-  trustProxy?: TrustProxy | undefined
-  /** `realm` of the challenges the guard writes itself. Default none. */
-  realm?: string | undefined
-  /** `algs` advertised in the guard's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
-  dpopAlgs?: readonly string[] | undefined
-  /** Called for every infrastructure failure (the request was denied with 500). */
-  onError?: ((event: GuardErrorEvent) => void) | undefined
-}
-
 /** Per-route requirements, passed to Authlete's introspection. */
 export interface RouteOptions {
   /** Scopes the token must cover. */
@@ -186,6 +147,13 @@ export interface AccessTokenInfo {
   source: 'authlete' | 'cache'
 }
 
+/**
+ * Why a request was refused, in terms an operator can act on (never sent to the client): the
+ * failed check and its figures, e.g. `{ check: 'htu', expected, actual }`,
+ * `{ check: 'iat', iat, now, maxAgeSeconds, maxFutureSeconds }`, `{ check: 'jkt', expected, actual }`.
+ */
+export type DecisionReason = { check: string } & Record<string, string | number | boolean | undefined>
+
 /** Allowed: the route runs with `auth`; add `headers` (e.g. `DPoP-Nonce`) to its response. */
 export interface AllowDecision {
   allowed: true
@@ -210,25 +178,6 @@ export interface DenyDecision {
 }
 
 export type Decision = AllowDecision | DenyDecision
-
-/** The guard an adapter uses. */
-export interface Guard {
-  /** Decide on one request. Never throws for a bad request or an Authlete failure: those are denials. */
-  check(request: RequestLike, route?: RouteOptions): Promise<Decision>
-  /** The resolved options, for adapters (`publicUrl`, `trustProxy`). */
-  readonly options: Readonly<Omit<GuardOptions, 'authlete'>>
-  /** The Authlete client the guard calls. */
-  readonly authlete: AuthleteClient
-  /**
-   * Make one cheap authenticated Authlete call (an introspection of a token that cannot exist)
-   * and resolve when Authlete answered it as a configured service does; reject with an
-   * `AuthleteGuardError` naming the precise cause otherwise (wrong credentials or service id,
-   * wrong base URL, unreachable, timeout). Call it at start-up to fail fast.
-   */
-  ready(): Promise<void>
-  /** Close the keep-alive connections to Authlete. */
-  close(): Promise<void>
-}
 
 /** `/auth/introspection` request body (Authlete's JSON names). */
 export interface IntrospectionRequest {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { createGuard, type Decision, type GuardErrorEvent, type RequestLike } from '../src'
 import { createAuthorizationServer } from '../src/authorization-server'
-import { parseChallengeError } from '../src/challenge'
+import { parseChallengeError } from '../src/decision/challenge'
 import { useAuthleteStub } from './support/authlete-stub'
 import { signedProof } from './support/proofs'
 

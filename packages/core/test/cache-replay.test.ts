@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { createGuard, createMemoryReplayStore, type GuardErrorEvent, type GuardOptions, type ReplayStore, type RequestLike } from '../src'
+import { REFRESH_SCHEDULER } from '../src/cache/refresh-ahead'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
 const ORIGIN = 'https://api.example.com'
@@ -221,25 +222,28 @@ describe('the introspection cache (opt-in)', () => {
     await guard.close()
   })
   describe('refresh-ahead: a hit in the last fifth of its entry\'s life also asks Authlete, in the background', () => {
-    // Waits until Authlete has had `count` introspections (at most `ms`), then for the store write.
-    const settled = async (count: number, ms = 1000) => {
-      for (let i = 0; i < ms / 10 && introspections() < count; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-      await new Promise((resolve) => setTimeout(resolve, 20)) // the store write after the reply
+    let refreshes: Array<Promise<void>> = [] // the background refreshes the test's guard started
+    beforeEach(() => void (refreshes = []))
+    const refreshing = (options: Partial<GuardOptions>) => guardWith({ ...options, [REFRESH_SCHEDULER]: (refresh: Promise<void>) => void refreshes.push(refresh) } as Partial<GuardOptions>)
+    // Awaits every refresh started so far (its store write included), then counts introspections.
+    // A refresh starts before the check that started it resolves: one that should not have started is counted too.
+    const settled = async () => {
+      await Promise.all(refreshes)
       return introspections()
     }
     it('renews the entry: served from the cache past its first TTL, with one background call', async () => {
-      const guard = guardWith({ cache: { ttlMs: 10_000 } })
+      const guard = refreshing({ cache: { ttlMs: 10_000 } })
       const token = await bound()
       const start = introspections()
       expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
       clock = 3_000 // not yet in the last fifth: no call
       const early = await guard.check(dpopRequest(token, await freshProof(token)))
       expect(early.allowed && early.auth.source).toBe('cache')
-      expect(await settled(start + 2, 100)).toBe(start + 1)
+      expect(await settled()).toBe(start + 1)
       clock = 8_500 // the last fifth: served from the cache, refreshed behind it
       const late = await guard.check(dpopRequest(token, await freshProof(token)))
       expect(late.allowed && late.auth.source).toBe('cache')
-      expect(await settled(start + 2)).toBe(start + 2)
+      expect(await settled()).toBe(start + 2)
       clock = 12_000 // past the first entry's end: the renewed one serves
       const renewed = await guard.check(dpopRequest(token, await freshProof(token)))
       expect(renewed.allowed && renewed.auth.source).toBe('cache')
@@ -247,7 +251,7 @@ describe('the introspection cache (opt-in)', () => {
       await guard.close()
     })
     it('a revoked token: the refresh drops the entry, so the next request is refused before the TTL', async () => {
-      const guard = guardWith({ cache: { ttlMs: 10_000 } })
+      const guard = refreshing({ cache: { ttlMs: 10_000 } })
       const token = await bound()
       expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
       await revoke(token)
@@ -255,7 +259,7 @@ describe('the introspection cache (opt-in)', () => {
       clock = 8_500
       const lagging = await guard.check(dpopRequest(token, await freshProof(token)))
       expect(lagging.allowed && lagging.auth.source).toBe('cache')
-      expect(await settled(before + 1)).toBe(before + 1)
+      expect(await settled()).toBe(before + 1)
       clock = 8_600 // the entry would live until 10,000: the refresh's answer dropped it
       const refused = await guard.check(dpopRequest(token, await freshProof(token)))
       expect(!refused.allowed && refused.status).toBe(401)
@@ -263,30 +267,30 @@ describe('the introspection cache (opt-in)', () => {
     })
     it('a refresh that fails leaves the entry to its TTL and is reported', async () => {
       const events: GuardErrorEvent[] = []
-      const guard = guardWith({ cache: { ttlMs: 10_000 }, onError: (e) => events.push(e) })
+      const guard = refreshing({ cache: { ttlMs: 10_000 }, onError: (e) => events.push(e) })
       const token = await bound()
       expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
       emu.faults.inject({ type: 'status', status: 503 }, { times: 1, path: '/auth/introspection' })
       const before = introspections()
       clock = 8_500
       expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-      await settled(before + 1)
+      await settled()
       expect(events.map((e) => e.error.code)).toEqual(['ERR_AUTHLETE_HTTP_STATUS'])
       clock = 8_600 // still within the entry's life: served, and refreshed again (Authlete is back)
       const served = await guard.check(dpopRequest(token, await freshProof(token)))
       expect(served.allowed && served.auth.source).toBe('cache')
-      expect(await settled(before + 2)).toBe(before + 2)
+      expect(await settled()).toBe(before + 2)
       await guard.close()
     })
     it('an entry that ends with the token (expiresAt) is not refreshed', async () => {
-      const guard = guardWith({ cache: { ttlMs: 3_600_000 } })
+      const guard = refreshing({ cache: { ttlMs: 3_600_000 } })
       const token = (await emu.createToken({ subject: 'alice', scopes: ['read'], dpopKeyThumbprint: key.thumbprint, accessTokenDuration: 60 })).accessToken
       expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
       const before = introspections()
       clock = 59_000
       const hit = await guard.check(dpopRequest(token, await freshProof(token)))
       expect(hit.allowed && hit.auth.source).toBe('cache')
-      expect(await settled(before + 1, 100)).toBe(before)
+      expect(await settled()).toBe(before)
       await guard.close()
     })
   })

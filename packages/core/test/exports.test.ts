@@ -17,6 +17,7 @@ it('the root entry exports what apps use, and nothing Node-only', () => {
     'DEFAULT_REPLAY_MAX_ENTRIES',
     'DEFAULT_REPLAY_MAX_ENTRIES_PER_OWNER',
     'DEFAULT_TIMEOUT_MS',
+    'assertGuard',
     'authleteOptionsFromEnv',
     'createAuthleteClient',
     'createGuard',
@@ -24,13 +25,30 @@ it('the root entry exports what apps use, and nothing Node-only', () => {
     'denialResponse',
     'fromFetchRequest',
     'isAuthleteGuardError',
+    'lazyGuard',
+    'routeCheck',
     'validateRouteOptions',
     'withDecisionHeaders',
   ])
 })
 
-it('/node: the undici-pool client, the guard and the authorization server on it, fromNodeRequest', () => {
-  expect(Object.keys(node).sort()).toEqual(['DEFAULT_CONNECTIONS', 'DEFAULT_MAX_QUEUED', 'createAuthleteClient', 'createAuthorizationServer', 'createGuard', 'fromNodeRequest'])
+it('/node: the undici-pool client, the guard and the authorization server on it, fromNodeRequest, the Node adapter kit', () => {
+  expect(Object.keys(node).sort()).toEqual([
+    'DEFAULT_CONNECTIONS',
+    'DEFAULT_MAX_QUEUED',
+    'createAuthleteClient', // deprecated: createNodeAuthleteClient
+    'createAuthorizationServer', // deprecated: createNodeAuthorizationServer
+    'createGuard', // deprecated: createNodeGuard
+    'createNodeAuthleteClient',
+    'createNodeAuthorizationServer',
+    'createNodeGuard',
+    'fromExpressRequest',
+    'fromFastifyRequest',
+    'fromNodeRequest',
+    'sendFastifyDenial',
+    'setDecisionHeaders',
+    'writeDenial',
+  ])
 })
 
 it('/authorization-server: the token, PAR and UserInfo endpoints', () => {

@@ -207,6 +207,7 @@ describe('fail closed: every infrastructure fault is a 500 and never allows', ()
     ['200 with a JSON array', async () => (stub.reply({ json: [OK] }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],
     ['200 without action', async () => (stub.reply({ json: { resultCode: 'A056001', subject: 'alice' } }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],
     ['unknown action', async () => (stub.reply({ json: { ...OK, action: 'ALLOW_EVERYTHING' } }), {}), 'ERR_AUTHLETE_UNKNOWN_ACTION'],
+    ['an action named like a prototype member', async () => (stub.reply({ json: { ...OK, action: 'toString' } }), {}), 'ERR_AUTHLETE_UNKNOWN_ACTION'],
     ['OK contradicted by usable: false', async () => (stub.reply({ json: { ...OK, usable: false } }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],
     ['INTERNAL_SERVER_ERROR action', async () => (stub.reply({ json: { action: 'INTERNAL_SERVER_ERROR', responseContent: 'Bearer error="server_error"' } }), {}), 'ERR_AUTHLETE_REPORTED_ERROR'],
     ['a reply over 1 MiB', async () => (stub.reply({ text: `{"action":"OK","pad":"${'x'.repeat(1024 * 1024)}"}` }), {}), 'ERR_AUTHLETE_INVALID_RESPONSE'],

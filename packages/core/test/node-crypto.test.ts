@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { fixtureKeyPair } from '../../../test/fixtures/keys'
 import { createGuard as createWebGuard, type Guard, type RequestLike } from '../src'
 import { createGuard as createNodeGuard } from '../src/node'
 import { createNodeCrypto, liveSample, nodeCrypto, poolWorthIt } from '../src/node/crypto'
@@ -36,7 +37,7 @@ describe.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'E
   let other: DpopKeyPair
   let token: string
   beforeAll(async () => {
-    ;[key, other] = await Promise.all([createDpopKeyPair(alg), createDpopKeyPair(alg)])
+    ;[key, other] = await Promise.all([fixtureKeyPair(alg), fixtureKeyPair(alg, { index: 1 })])
     token = (await emu.createToken({ subject: 'alice', scopes: [], dpopKeyThumbprint: key.thumbprint })).accessToken
   })
   it.each([
@@ -68,7 +69,7 @@ describe.each([
 ] as const)('node:crypto signature checks %s', (_name, pool) => {
   const primitives = createNodeCrypto({ pool })
   it.each(['RS256', 'PS384', 'ES256', 'ES512', 'EdDSA'] as const)('%s: the same answers as WebCrypto for a valid, a forged and a tampered proof', async (alg) => {
-    const [key, other] = await Promise.all([createDpopKeyPair(alg), createDpopKeyPair(alg)])
+    const [key, other] = await Promise.all([fixtureKeyPair(alg), fixtureKeyPair(alg, { index: 1 })])
     const proof = await createDpopProof(key, { htm: 'GET', htu: HTU })
     const [h, p, sig] = proof.split('.') as [string, string, string]
     const [, p2, otherSig] = (await createDpopProof(other, { htm: 'GET', htu: HTU })).split('.') as [string, string, string]

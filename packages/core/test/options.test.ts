@@ -92,7 +92,7 @@ describe('unsafe values throw ERR_INVALID_CONFIG at start-up', () => {
     for (const key of ['connections', 'dispatcher']) {
       const error = thrown(() => createGuard({ authlete: v3({ [key]: 4 }) }))
       expect(error.code).toBe('ERR_INVALID_CONFIG')
-      expect(error.message).toBe(`authlete.${key} is an option of the Node client: create the guard with createGuard from @authlete-guard/core/node (the Express, Fastify and Koa adapters do).`)
+      expect(error.message).toBe(`authlete.${key} is an option of the Node client: create the guard with createNodeGuard from @authlete-guard/core/node (the Express, Fastify, Koa and NestJS adapters' createGuard is that one).`)
     }
   })
 

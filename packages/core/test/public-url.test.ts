@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { normaliseAuthority, resolvePublicUrl, type PublicUrlOptions } from '../src/public-url'
+import { normaliseAuthority, resolvePublicUrl, type PublicUrlOptions } from '../src/request/public-url'
 import type { RequestLike } from '../src/types'
 import { rfc9449 } from './vectors'
 

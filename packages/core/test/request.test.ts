@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { extractCredentials } from '../src/request'
+import { extractCredentials } from '../src/request/credentials'
 import { rfc9449 } from './vectors'
 
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJhIjoxfQ.c2ln'

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { createGuard, type RequestLike } from '../src'
 import { resolvePublicUrl } from '../src/unstable'
-import { hasDotSegment, requestPath } from '../src/public-url'
+import { hasDotSegment, requestPath } from '../src/request/public-url'
 import { useAuthleteStub } from './support/authlete-stub'
 
 const stub = useAuthleteStub()

@@ -3,7 +3,8 @@
 // by length alone; the guard must refuse it (401 invalid_dpop_proof, Authlete not called), on the
 // root entry (WebCrypto) and on `@authlete-guard/core/node` (node:crypto) alike.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
+import { fixtureKeyPair } from '../../../test/fixtures/keys'
 import { createGuard, type Guard } from '../src'
 import { checkProof } from '../src/dpop/verify'
 import { createGuard as createNodeGuard } from '../src/node'
@@ -24,7 +25,7 @@ function padded(n: string, octets: number): string {
 
 beforeAll(async () => {
   emu = await startEmulator()
-  short = await createDpopKeyPair('RS256', { modulusLength: 1024 })
+  short = await fixtureKeyPair('RS256', { modulusLength: 1024 })
   // Unbound: Authlete would accept a proof by any key, so only the guard's own check can refuse.
   token = (await emu.createToken({ subject: 'alice', scopes: [] })).accessToken
   const authlete = { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }
@@ -58,7 +59,7 @@ describe('a 1024-bit RSA key zero-padded to 256 octets is refused', () => {
 
 describe('the measure is the modulus itself, not its encoding', () => {
   it('a 2048-bit key with a zero-padded n still passes the size check (its signature verifies)', async () => {
-    const key = await createDpopKeyPair('RS256')
+    const key = await fixtureKeyPair('RS256')
     const jwk = { ...key.publicJwk, n: padded(key.publicJwk.n!, 257) }
     const proof = await createDpopProof(key, { htm: 'GET', htu: HTU, accessToken: 'tok', header: { jwk } })
     const checked = await checkProof(proof, { htm: 'GET', htu: HTU, accessToken: 'tok', algs: ['RS256'], now: Date.now(), maxAgeSeconds: 300, maxFutureSeconds: 60 })

@@ -1,5 +1,6 @@
 export { startEmulator } from './start-emulator'
-export type { Emulator, EmulatorOptions, RuntimeSettings, CreateTokenOptions, AuthorizationCodeOptions } from './start-emulator'
+export type { Emulator, EmulatorOptions, RuntimeSettings, CreateTokenOptions } from './start-emulator'
+export type { AuthorizationCodeOptions } from './types'
 export { createDpopKeyPair, createDpopProof } from './dpop-client'
 export type { DpopKeyPair, DpopKeyPairOptions, DpopProofOptions } from './dpop-client'
 export { computeAth, jwkThumbprint } from './dpop-hashes'

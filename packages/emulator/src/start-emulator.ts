@@ -14,7 +14,7 @@ import { Faults, type FaultInjector } from './faults'
 import { createApiServer } from './server'
 import { EmulatorStore, type PushedAuthorizationRequest } from './store'
 import { handleTokenCreate, type TokenCreateParams, type TokenCreateResponse } from './token-create'
-import type { EmulatorClient, EmulatorSettings, RecordedRequest, TokenProperty } from './types'
+import type { AuthorizationCodeOptions, EmulatorClient, EmulatorSettings, RecordedRequest } from './types'
 
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {
@@ -63,33 +63,6 @@ export type RuntimeSettings = Partial<
 
 /** Options of `emu.createToken()`: those of `/auth/token/create`. */
 export type CreateTokenOptions = TokenCreateParams
-
-/** Options of `emu.createAuthorizationCode()`. */
-export interface AuthorizationCodeOptions {
-  /** Client id or alias; default {@link DEFAULT_CLIENT}. */
-  clientId?: number | string
-  subject: string
-  scopes?: string[]
-  /** When set, the token request must send the same `redirect_uri`. */
-  redirectUri?: string
-  /** Claim names for UserInfo, or an OIDC `claims` request object (`{ userinfo: { name: null } }`). */
-  claims?: string[] | { userinfo?: Record<string, unknown>; id_token?: Record<string, unknown> }
-  nonce?: string
-  /** Use this exact code value (e.g. to replay a documented request); default random. */
-  code?: string
-  /** PKCE (RFC 7636). */
-  codeChallenge?: string
-  codeChallengeMethod?: 'S256' | 'plain'
-  /** RFC 9449 §10 `dpop_jkt`: the token request's proof must use this key. */
-  dpopJkt?: string
-  acr?: string
-  /** End-user authentication time, seconds; default now. */
-  authTime?: number
-  resources?: string[]
-  properties?: TokenProperty[]
-  /** Code lifetime, seconds; default {@link DEFAULT_AUTHORIZATION_CODE_DURATION}. */
-  duration?: number
-}
 
 /** A running emulator. */
 export interface Emulator {

@@ -3,8 +3,7 @@ import { DEFAULT_CLIENT, DPOP_IAT_MAX_AGE_SECONDS, DPOP_IAT_MAX_FUTURE_SECONDS }
 import { DpopNonces } from './dpop-nonces'
 import type { DpopVerifyInput } from './dpop-verify'
 import { JtiCache } from './jti-cache'
-import type { AuthorizationCodeOptions } from './start-emulator'
-import type { ApiVersion, EmulatorClient, EmulatorSettings, GrantType, TokenProperty, TokenRecord } from './types'
+import type { ApiVersion, AuthorizationCodeOptions, EmulatorClient, EmulatorSettings, GrantType, TokenProperty, TokenRecord } from './types'
 
 /** An authorization code made by `emu.createAuthorizationCode()`: its options, resolved. */
 export interface AuthorizationCodeRecord extends Omit<AuthorizationCodeOptions, 'clientId' | 'scopes' | 'claims' | 'code' | 'duration'> {

@@ -129,3 +129,30 @@ export interface RecordedRequest {
 
 /** A JSON object answered by an API handler (always with HTTP 200, as Authlete does for verdicts). */
 export type ApiResponse = Record<string, unknown>
+
+/** Options of `emu.createAuthorizationCode()`. */
+export interface AuthorizationCodeOptions {
+  /** Client id or alias; default `DEFAULT_CLIENT`. */
+  clientId?: number | string
+  subject: string
+  scopes?: string[]
+  /** When set, the token request must send the same `redirect_uri`. */
+  redirectUri?: string
+  /** Claim names for UserInfo, or an OIDC `claims` request object (`{ userinfo: { name: null } }`). */
+  claims?: string[] | { userinfo?: Record<string, unknown>; id_token?: Record<string, unknown> }
+  nonce?: string
+  /** Use this exact code value (e.g. to replay a documented request); default random. */
+  code?: string
+  /** PKCE (RFC 7636). */
+  codeChallenge?: string
+  codeChallengeMethod?: 'S256' | 'plain'
+  /** RFC 9449 §10 `dpop_jkt`: the token request's proof must use this key. */
+  dpopJkt?: string
+  acr?: string
+  /** End-user authentication time, seconds; default now. */
+  authTime?: number
+  resources?: string[]
+  properties?: TokenProperty[]
+  /** Code lifetime, seconds; default `DEFAULT_AUTHORIZATION_CODE_DURATION`. */
+  duration?: number
+}

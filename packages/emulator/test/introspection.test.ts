@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SignJWT, importJWK } from 'jose'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, jwkThumbprint, startEmulator, type DpopKeyPair, type Emulator } from '@authlete-guard/emulator'
+import { fixtureKeyPair } from '../../../test/fixtures/keys'
 import { ALL_ALGS, callApi, craftJwt, loadFixture, manualClock } from './helpers'
 
 const HTU = 'https://rs.example.com/api/me'
@@ -160,7 +161,7 @@ describe('/auth/introspection with Bearer tokens', () => {
 
 describe('/auth/introspection with DPoP-bound tokens (RFC 9449 §4.3, §7)', () => {
   it.each(['ES256', 'ES384', 'ES512', 'ES256K', 'RS256', 'RS512', 'PS256', 'PS384', 'EdDSA'] as const)('accepts a valid %s proof', async (alg) => {
-    const key = await createDpopKeyPair(alg)
+    const key = await fixtureKeyPair(alg)
     const token = await boundToken(key)
     const { body } = await introspect({ token, dpop: await proofFor(key, token), htm: 'GET', htu: HTU, scopes: ['read'] })
     expect(body).toMatchObject({ action: 'OK', resultMessage: '[A056001] The access token is valid.', subject: 'alice' })
@@ -290,16 +291,16 @@ describe('/auth/introspection with DPoP-bound tokens (RFC 9449 §4.3, §7)', () 
     })
     it('jwk that does not fit alg, and an RSA key below 2048 bits', async () => {
       const detail = "The 'jwk' header of the DPoP proof is invalid, too weak or does not fit 'alg'."
-      const rsa = await createDpopKeyPair('RS256')
+      const rsa = await fixtureKeyPair('RS256')
       await expectProofError(await proofFor(key, token, { header: { jwk: rsa.publicJwk } }), 'A065310', detail)
-      const weak = await createDpopKeyPair('RS256', { modulusLength: 1024 })
+      const weak = await fixtureKeyPair('RS256', { modulusLength: 1024 })
       const weakToken = await boundToken(weak)
       const { body } = await introspect({ token: weakToken, dpop: await proofFor(weak, weakToken), htm: 'GET', htu: HTU })
       expect(body.resultMessage).toBe(`[A065310] There was an error processing the DPoP header: ${detail}`)
     })
     it('RSA size is the modulus without leading zero octets, times 8 (as the guard measures it)', async () => {
       const padded = async (bits: number, octets: number) => {
-        const made = await createDpopKeyPair('RS256', { modulusLength: bits })
+        const made = await fixtureKeyPair('RS256', { modulusLength: bits })
         const n = Buffer.from(made.publicJwk.n ?? '', 'base64url')
         const publicJwk = { ...made.publicJwk, n: Buffer.concat([Buffer.alloc(octets - n.length), n]).toString('base64url') }
         return { ...made, publicJwk, thumbprint: jwkThumbprint(publicJwk) }
@@ -313,7 +314,7 @@ describe('/auth/introspection with DPoP-bound tokens (RFC 9449 §4.3, §7)', () 
       // A 2040-bit key zero-padded to 256 octets is still 255 octets of modulus: too weak.
       expect(await verdict(await padded(2040, 256))).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065310' })
       // A 2047-bit modulus is 256 octets but a 2047-bit number: refused, as the guard refuses it.
-      expect(await verdict(await createDpopKeyPair('RS256', { modulusLength: 2047 }))).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065310' })
+      expect(await verdict(await fixtureKeyPair('RS256', { modulusLength: 2047 }))).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065310' })
     })
     it('two JWTs: comma-joined, space-joined, dot-joined; not a string', async () => {
       const detail = 'The DPoP header is not a single JWT in compact serialization.'
@@ -438,7 +439,7 @@ describe('DPoP nonces', () => {
   })
 
   it('per-request dpopNonceRequired forces the check', async () => {
-    const key = await createDpopKeyPair('PS256')
+    const key = await fixtureKeyPair('PS256')
     const token = await boundToken(key)
     expect((await introspect({ token, dpop: await proofFor(key, token), htm: 'GET', htu: HTU })).body).not.toHaveProperty('dpopNonce')
     const forced = await introspect({ token, dpop: await proofFor(key, token), htm: 'GET', htu: HTU, dpopNonceRequired: true })

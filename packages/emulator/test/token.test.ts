@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair, type Emulator } from '@authlete-guard/emulator'
+import { fixtureKeyPair } from '../../../test/fixtures/keys'
 import { callApi, loadFixture, manualClock } from './helpers'
 
 const TOKEN_URL = 'https://as.example.com/token'
@@ -104,7 +105,7 @@ describe('/auth/token client_credentials and client authentication', () => {
 
 describe('/auth/token with DPoP (RFC 9449 §5)', () => {
   it.each(['ES256', 'RS256', 'PS256', 'EdDSA'] as const)('a %s proof binds the token: token_type DPoP, introspection needs the key', async (alg) => {
-    const key = await createDpopKeyPair(alg)
+    const key = await fixtureKeyPair(alg)
     const { body } = await token({ parameters: cc, clientId: 3300001, clientSecret: 'secret', dpop: await proof(key), htm: 'POST', htu: TOKEN_URL })
     expect(body.action).toBe('OK')
     expect(JSON.parse(body.responseContent).token_type).toBe('DPoP')

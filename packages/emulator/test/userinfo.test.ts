@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type Emulator } from '@authlete-guard/emulator'
+import { fixtureKeyPair } from '../../../test/fixtures/keys'
 import { ALL_ALGS, callApi } from './helpers'
 
 const USERINFO = 'https://as.example.com/userinfo'
@@ -58,7 +59,7 @@ describe('/auth/userinfo', () => {
   })
 
   it('DPoP-bound token: no proof [A089311] invalid_token; another key [A089312] and other proof errors [A089313] invalid_dpop_proof', async () => {
-    const key = await createDpopKeyPair('RS256')
+    const key = await fixtureKeyPair('RS256')
     const token = await codeGrant({ scopes: ['openid', 'profile'], dpop: await createDpopProof(key, { htm: 'POST', htu: 'https://as.example.com/token' }) })
     const missing = await callApi(emu, '/auth/userinfo', { token, htu: USERINFO })
     expect(missing.body).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A089311' })

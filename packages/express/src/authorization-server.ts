@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { AuthleteGuardError } from '@authlete-guard/core'
+import { fromExpressRequest as toRequestLike, writeDenial } from '@authlete-guard/core/node'
 import type { AuthorizationServer, EndpointResponse, TokenActionRequired, UserInfoCallOptions } from '@authlete-guard/core/authorization-server'
-import { toRequestLike } from './index'
 
 /**
  * Largest form body the token and PAR handlers read, in bytes (body-parser's default too).
@@ -32,16 +32,13 @@ export interface TokenEndpointOptions extends FormEndpointOptions {
 class BodyTooLarge extends Error {}
 
 /**
- * Write an endpoint answer as is: Node's own API, so Express adds no charset, ETag or 304.
+ * Write an endpoint answer as is: Node's own API, so Express adds no charset, ETag or 304 (the
+ * core's `writeDenial`, which `protect()` sends denials with).
  *
  * @example
  * tokenEndpoint(as, { onAction: async (action, req, res) => sendEndpointResponse(res, await finishGrant(action)) })
  */
-export function sendEndpointResponse(res: ServerResponse, answer: EndpointResponse): void {
-  res.statusCode = answer.status
-  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
-  res.end(answer.body)
-}
+export const sendEndpointResponse: (res: ServerResponse, answer: EndpointResponse) => void = writeDenial
 
 function readStream(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -1,19 +1,5 @@
 export { authleteGuard, authleteGuard as default, getAuth } from './plugin'
 export type { AuthleteGuardPluginOptions, ProtectHook } from './plugin'
-// The same set from every adapter; on Node, createGuard keeps an undici keep-alive pool to Authlete.
-export { createGuard } from '@authlete-guard/core/node'
-export { authleteOptionsFromEnv, AuthleteGuardError, createMemoryReplayStore, isAuthleteGuardError } from '@authlete-guard/core'
-export type {
-  AccessTokenInfo,
-  AuthleteGuardErrorCode,
-  AuthleteOptions,
-  CacheOptions,
-  Decision,
-  DenyDecision,
-  Guard,
-  GuardErrorEvent,
-  GuardOptions,
-  ReplayStore,
-  RouteOptions,
-  TrustProxy,
-} from '@authlete-guard/core'
+// The core's list every adapter re-exports, and on Node its undici-pool guard as createGuard.
+export * from '@authlete-guard/core/adapter'
+export { createNodeGuard as createGuard, type NodeAuthleteOptions as AuthleteOptions, type NodeGuardOptions as GuardOptions } from '@authlete-guard/core/node'

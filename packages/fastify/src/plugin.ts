@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AuthleteGuardError, validateRouteOptions } from '@authlete-guard/core'
-import { fromNodeRequest } from '@authlete-guard/core/node'
+import { AuthleteGuardError, assertGuard, routeCheck } from '@authlete-guard/core'
+import { fromFastifyRequest, sendFastifyDenial } from '@authlete-guard/core/node'
 import type { AccessTokenInfo, Guard, RouteOptions } from '@authlete-guard/core'
 
 /** Options of the `authleteGuard` plugin. */
@@ -42,24 +42,15 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<AuthleteGuardPluginOptions> = async (app, options) => {
   const guard = options?.guard
-  if (!guard || typeof guard.check !== 'function') {
-    throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/fastify: pass { guard } created by createGuard()')
-  }
+  assertGuard(guard, '@authlete-guard/fastify: register(authleteGuard, { guard })')
 
   // Reserve the property (Fastify keeps request shapes stable); null until protect() sets it.
   app.decorateRequest('auth', null as unknown as AccessTokenInfo)
   app.decorate('protect', function protect(routeOptions?: RouteOptions): ProtectHook {
-    validateRouteOptions(routeOptions, guard) // a typo (or a nonce on Authlete API V2) fails at start-up, not on the first request
+    const check = routeCheck(guard, routeOptions, '@authlete-guard/fastify: app.protect()') // a typo (or a nonce on Authlete API V2) fails at start-up
     return async function authleteGuardHook(request, reply) {
-      // request.url is the full path (prefixes included); protocol and host follow Fastify's
-      // own trustProxy setting, which the guard uses unless it has publicUrl or trustProxy.
-      const decision = await guard.check(
-        fromNodeRequest(request.raw, {
-          url: request.url,
-          frameworkOrigin: { protocol: request.protocol, host: request.host },
-        }),
-        routeOptions,
-      )
+      // The full URL (prefixes included); protocol and host under Fastify's own trustProxy.
+      const decision = await check(fromFastifyRequest(request))
       if (decision.allowed) {
         request.auth = decision.auth
         reply.headers(decision.headers)
@@ -71,10 +62,8 @@ const plugin: FastifyPluginAsync<AuthleteGuardPluginOptions> = async (app, optio
         // The operator's reason (htu URLs, iat window, Authlete's result code), never the client's.
         request.log.debug({ status: decision.status, error: decision.error, reason: decision.reason }, 'authlete-guard: access denied')
       }
-      // Returning the reply tells Fastify the response is sent: the route handler never runs. The
-      // body goes as bytes so Fastify keeps the Content-Type as decided (a string would get
-      // "; charset=utf-8" appended), the same answer as every other adapter.
-      return reply.code(decision.status).headers(decision.headers).send(Buffer.from(decision.body))
+      // Returning the reply tells Fastify the response is sent: the route handler never runs.
+      return sendFastifyDenial(reply, decision)
     }
   })
 }

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { AuthleteGuardError, denialResponse, fromFetchRequest, validateRouteOptions, withDecisionHeaders } from '@authlete-guard/core'
-import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
+import { AuthleteGuardError, denialResponse, fromFetchRequest, routeCheck, withDecisionHeaders } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, GuardFactory, RequestLike, RouteOptions } from '@authlete-guard/core'
 
 /**
  * The Hono environment `protect()` gives the handlers after it: `c.get('auth')` is the introspected
@@ -26,15 +26,15 @@ export function toRequestLike(c: Context): RequestLike {
   return { ...fromFetchRequest(c.req.raw), encrypted: c.req.url.startsWith('https:') }
 }
 
-/** One guard per factory, however many routes share it (one cache, one replay store). */
-const fromFactories = new WeakMap<() => Guard, Guard>()
-
 /**
  * Hono middleware that lets a request through only with an access token Authlete accepts for
  * `route` (Bearer or DPoP). Allowed: `c.get('auth')` is the token and the decision's headers
  * (`DPoP-Nonce`) are on the response. Denied: the guard's status, headers (`WWW-Authenticate`,
  * `DPoP-Nonce`, no-store) and JSON body, and the handler never runs. Runs wherever Hono does:
  * Cloudflare Workers, Deno, Bun, Node, the Next.js edge.
+ *
+ * `guard` may be a function returning the guard (`GuardFactory`): it is called once, on the first
+ * request, and the guard it returns is shared by every route given that same function.
  *
  * @example
  * import { Hono } from 'hono'
@@ -44,22 +44,12 @@ const fromFactories = new WeakMap<() => Guard, Guard>()
  * const app = new Hono<AuthEnv>()
  * app.get('/api/me', protect(guard, { scopes: ['profile'] }), (c) => c.json({ sub: c.get('auth').subject }))
  */
-export function protect(guard: Guard | (() => Guard), route?: RouteOptions): MiddlewareHandler<AuthEnv> {
-  if (!guard || (typeof guard !== 'function' && typeof guard.check !== 'function')) {
-    throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/hono: protect(guard) needs a guard from createGuard() (or a function returning one)')
-  }
-  // A typo (or a nonce on Authlete API V2) fails at start-up; a guard factory's on its first request.
-  validateRouteOptions(route, typeof guard === 'function' ? undefined : guard)
-  // A factory is called on the first request: on Workers the environment (and so the
-  // credentials) exists only inside a request.
-  let resolved = typeof guard === 'function' ? undefined : guard
+export function protect(guard: Guard | GuardFactory, route?: RouteOptions): MiddlewareHandler<AuthEnv> {
+  // A typo (or a nonce on Authlete API V2) fails at start-up. A factory is called on the first
+  // request (on Workers the credentials exist only inside one), once, its guard shared (`lazyGuard`).
+  const check = routeCheck(guard, route, '@authlete-guard/hono: protect(guard)')
   return async function authleteGuard(c, next) {
-    if (!resolved) {
-      const factory = guard as () => Guard
-      resolved = fromFactories.get(factory) ?? factory()
-      fromFactories.set(factory, resolved)
-    }
-    const decision = await resolved.check(toRequestLike(c), route)
+    const decision = await check(toRequestLike(c))
     if (!decision.allowed) return denialResponse(decision)
     c.set('auth', decision.auth)
     await next()
@@ -81,19 +71,6 @@ export function getAuth(c: Context): AccessTokenInfo {
   throw new AuthleteGuardError('ERR_INVALID_CONFIG', `@authlete-guard/hono: c.get('auth') is not set on ${c.req.method} ${c.req.path}: add protect() to the route`)
 }
 
-// The same set from every adapter; here createGuard reaches Authlete with fetch (any runtime).
-export { createGuard, authleteOptionsFromEnv, AuthleteGuardError, createMemoryReplayStore, isAuthleteGuardError } from '@authlete-guard/core'
-export type {
-  AccessTokenInfo,
-  AuthleteGuardErrorCode,
-  AuthleteOptions,
-  CacheOptions,
-  Decision,
-  DenyDecision,
-  Guard,
-  GuardErrorEvent,
-  GuardOptions,
-  ReplayStore,
-  RouteOptions,
-  TrustProxy,
-} from '@authlete-guard/core'
+// The core's list every adapter re-exports, and createGuard of the root entry (fetch: any runtime).
+export * from '@authlete-guard/core/adapter'
+export { createGuard, type AuthleteOptions, type GuardOptions } from '@authlete-guard/core'

@@ -92,6 +92,18 @@ describe('Hono on Node (@hono/node-server)', () => {
     expect(factoryCalls).toBe(1)
   })
 
+  it('a guard factory that returns no guard: ERR_INVALID_CONFIG to Hono\'s error handling (500), the route never runs', async () => {
+    const errors: unknown[] = []
+    let ran = 0
+    const app = new Hono<AuthEnv>()
+    app.onError((error, c) => (errors.push(error), c.text('failed', 500)))
+    app.get('/wrong', protect(() => ({}) as Guard), () => new Response(`route ran ${++ran}`))
+    const wrongUrl = await serve(getRequestListener(app.fetch))
+    const res = await fetch(`${wrongUrl}/wrong`, { headers: { authorization: 'Bearer x' } })
+    expect([res.status, ran]).toEqual([500, 0])
+    expect(errors).toEqual([expect.objectContaining({ code: 'ERR_INVALID_CONFIG', message: expect.stringContaining('the guard factory needs to return a guard') })])
+  })
+
   it('an unexpected error goes to Hono\'s error handling (500) and the route never runs', async () => {
     const before = runs
     const res = await fetch(`${url}/broken`, { headers: { authorization: 'Bearer x' } })

@@ -1,5 +1,5 @@
 import type { Context, DefaultState, Middleware } from 'koa'
-import { AuthleteGuardError, validateRouteOptions } from '@authlete-guard/core'
+import { assertGuard, routeCheck } from '@authlete-guard/core'
 import { fromNodeRequest } from '@authlete-guard/core/node'
 import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
 
@@ -30,6 +30,8 @@ export function toRequestLike(ctx: Context): RequestLike {
   })
 }
 
+const PROTECT = '@authlete-guard/koa: protect(guard)'
+
 /**
  * Koa middleware that lets a request through only with an access token Authlete accepts for
  * `route`. Allowed: `ctx.state.auth` is set (typed through `AuthState`) and the decision's headers
@@ -44,12 +46,10 @@ export function toRequestLike(ctx: Context): RequestLike {
  * })
  */
 export function protect<StateT = DefaultState>(guard: Guard, route?: RouteOptions): Middleware<StateT & AuthState> {
-  if (!guard || typeof guard.check !== 'function') {
-    throw new AuthleteGuardError('ERR_INVALID_CONFIG', '@authlete-guard/koa: protect(guard) needs a guard from createGuard()')
-  }
-  validateRouteOptions(route, guard) // a typo (or a nonce on Authlete API V2) fails at start-up, not on the first request
+  assertGuard(guard, PROTECT)
+  const check = routeCheck(guard, route, PROTECT) // a typo (or a nonce on Authlete API V2) fails at start-up
   return async function authleteGuard(ctx, next) {
-    const decision = await guard.check(toRequestLike(ctx), route)
+    const decision = await check(toRequestLike(ctx))
     ctx.set(decision.headers)
     if (decision.allowed) {
       ctx.state.auth = decision.auth
@@ -61,20 +61,6 @@ export function protect<StateT = DefaultState>(guard: Guard, route?: RouteOption
   }
 }
 
-// The same set from every adapter; on Node, createGuard keeps an undici keep-alive pool to Authlete.
-export { createGuard } from '@authlete-guard/core/node'
-export { authleteOptionsFromEnv, AuthleteGuardError, createMemoryReplayStore, isAuthleteGuardError } from '@authlete-guard/core'
-export type {
-  AccessTokenInfo,
-  AuthleteGuardErrorCode,
-  AuthleteOptions,
-  CacheOptions,
-  Decision,
-  DenyDecision,
-  Guard,
-  GuardErrorEvent,
-  GuardOptions,
-  ReplayStore,
-  RouteOptions,
-  TrustProxy,
-} from '@authlete-guard/core'
+// The core's list every adapter re-exports, and on Node its undici-pool guard as createGuard.
+export * from '@authlete-guard/core/adapter'
+export { createNodeGuard as createGuard, type NodeAuthleteOptions as AuthleteOptions, type NodeGuardOptions as GuardOptions } from '@authlete-guard/core/node'

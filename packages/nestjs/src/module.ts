@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type FactoryProvider, type ModuleMetadata, type OnApplicationShutdown, type Provider } from '@nestjs/common'
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core'
-import { AuthleteGuardError } from '@authlete-guard/core'
+import { AuthleteGuardError, assertGuard } from '@authlete-guard/core'
 import type { Guard } from '@authlete-guard/core'
 import { AuthUsageCheck } from './auth-usage-check'
 import { ProtectGuard } from './protect-guard'
@@ -23,10 +23,9 @@ export interface AuthleteGuardModuleAsyncOptions {
   useFactory: (...args: any[]) => AuthleteGuardModuleOptions | Promise<AuthleteGuardModuleOptions>
 }
 
-function assertGuard(guard: Guard | undefined, call: string): Guard {
-  if (!guard || typeof guard.check !== 'function') {
-    throw new AuthleteGuardError('ERR_INVALID_CONFIG', `@authlete-guard/nestjs: AuthleteGuardModule.${call} needs { guard } created by createGuard()`)
-  }
+function guardOf(options: AuthleteGuardModuleOptions | undefined, call: string): Guard {
+  const guard = options?.guard
+  assertGuard(guard, `@authlete-guard/nestjs: AuthleteGuardModule.${call}`, '{ guard } created by createGuard()')
   return guard
 }
 
@@ -60,7 +59,7 @@ export class AuthleteGuardModule {
    * AuthleteGuardModule.forRoot({ guard: createGuard({ authlete: authleteOptionsFromEnv() }) })
    */
   static forRoot(options: AuthleteGuardModuleOptions): DynamicModule {
-    const guard = assertGuard(options?.guard, 'forRoot')
+    const guard = guardOf(options, 'forRoot')
     return moduleWith([{ provide: AUTHLETE_GUARD, useValue: guard }])
   }
 
@@ -85,7 +84,7 @@ export class AuthleteGuardModule {
     const guardProvider: Provider = {
       provide: AUTHLETE_GUARD,
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest's own factory signature
-      useFactory: async (...args: any[]) => assertGuard((await useFactory(...args))?.guard, 'forRootAsync'),
+      useFactory: async (...args: any[]) => guardOf(await useFactory(...args), 'forRootAsync'),
       inject: options.inject ?? [],
     }
     return moduleWith([guardProvider, FactoryGuardCloser], options.imports)

@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http'
 import { AuthleteGuardError } from '@authlete-guard/core'
 import type { AllowDecision, DenyDecision, RequestLike } from '@authlete-guard/core'
-import { fromNodeRequest } from '@authlete-guard/core/node'
-import { sendEndpointResponse, toRequestLike } from '@authlete-guard/express'
+import { fromExpressRequest, fromFastifyRequest, sendFastifyDenial, setDecisionHeaders, writeDenial } from '@authlete-guard/core/node'
+import type { ExpressLikeRequest, FastifyLikeReply, FastifyLikeRequest } from '@authlete-guard/core/node'
+import type { ServerResponse } from 'node:http'
 import type { RequestWithAuth } from './auth'
 
 /** One HTTP exchange as the guard needs it, whichever platform Nest runs on. */
@@ -14,54 +14,39 @@ export interface Exchange {
   deny(decision: DenyDecision): void
 }
 
-type ExpressRequest = Parameters<typeof toRequestLike>[0]
-type ExpressResponse = Parameters<typeof sendEndpointResponse>[0]
-
-/** The parts of Fastify's request and reply used here (Fastify itself is not a dependency). */
-interface FastifyRequestLike extends RequestWithAuth {
-  raw: IncomingMessage
-  url: string
-  protocol: string
-  host: string
-}
-interface FastifyReplyLike {
-  code(status: number): FastifyReplyLike
-  headers(values: Record<string, string>): FastifyReplyLike
-  send(payload: Buffer): FastifyReplyLike
-}
-
-function express(req: ExpressRequest & RequestWithAuth, res: ExpressResponse): Exchange {
+function express(req: ExpressLikeRequest & RequestWithAuth, res: ServerResponse): Exchange {
   return {
-    // The Express adapter's own mapping: req.originalUrl, and scheme and host under `trust proxy`.
-    requestLike: toRequestLike(req),
+    // As the Express adapter: req.originalUrl, and scheme and host under `trust proxy`.
+    requestLike: fromExpressRequest(req),
     allow(decision) {
       req.auth = decision.auth
-      for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value)
+      setDecisionHeaders(res, decision)
     },
     // Node's own API, as the Express adapter does: Express's send() would add a charset and an ETag.
-    deny: (decision) => sendEndpointResponse(res, decision),
+    deny: (decision) => writeDenial(res, decision),
   }
 }
 
-function fastify(request: FastifyRequestLike, reply: FastifyReplyLike): Exchange {
+function fastify(request: FastifyLikeRequest & RequestWithAuth, reply: FastifyLikeReply): Exchange {
   return {
     // As the Fastify adapter: the full URL (prefixes included), scheme and host under `trustProxy`.
-    requestLike: fromNodeRequest(request.raw, { url: request.url, frameworkOrigin: { protocol: request.protocol, host: request.host } }),
+    requestLike: fromFastifyRequest(request),
     allow(decision) {
       request.auth = decision.auth
       reply.headers(decision.headers)
     },
     // Through the reply, so Fastify knows it is sent (its hooks run); bytes, so no charset is added.
-    deny: (decision) => void reply.code(decision.status).headers(decision.headers).send(Buffer.from(decision.body)),
+    deny: (decision) => void sendFastifyDenial(reply, decision),
   }
 }
 
 /**
  * The exchange for Nest's HTTP platform `type` (`HttpAdapterHost.httpAdapter.getType()`), from
- * the request and response objects Nest hands to guards on that platform.
+ * the request and response objects Nest hands to guards on that platform. Both mappings are the
+ * core's (`@authlete-guard/core/node`), the ones the Express and Fastify adapters use.
  */
 export function exchangeFor(type: string, request: unknown, response: unknown): Exchange {
-  if (type === 'express') return express(request as ExpressRequest, response as ExpressResponse)
-  if (type === 'fastify') return fastify(request as FastifyRequestLike, response as FastifyReplyLike)
+  if (type === 'express') return express(request as ExpressLikeRequest, response as ServerResponse)
+  if (type === 'fastify') return fastify(request as FastifyLikeRequest, response as FastifyLikeReply)
   throw new AuthleteGuardError('ERR_INVALID_CONFIG', `@authlete-guard/nestjs: the HTTP platform "${type}" is not supported; use @nestjs/platform-express or @nestjs/platform-fastify`)
 }

@@ -1,5 +1,5 @@
-import { denialResponse, fromFetchRequest, validateRouteOptions } from '@authlete-guard/core'
-import type { AccessTokenInfo, DenyDecision, Guard, RouteOptions } from '@authlete-guard/core'
+import { assertGuard, denialResponse, fromFetchRequest, lazyGuard, validateRouteOptions } from '@authlete-guard/core'
+import type { AccessTokenInfo, DenyDecision, Guard, GuardFactory, RouteOptions } from '@authlete-guard/core'
 
 /**
  * The principal a protected request carries from the proxy (Next's `proxy.ts` / `middleware.ts`)
@@ -73,7 +73,8 @@ export type AuthProxy<Req extends Request = Request> = (request: Req) => Promise
  * the client's headers as sent, so read `authFromHeaders` only in routes the matcher covers.
  *
  * Runs in the Node.js and the edge runtime; imports nothing of `next`. `guard` may be a function
- * returning the guard, called once on the first request (so `next build` needs no `AUTHLETE_*`).
+ * returning the guard (`GuardFactory`), called once on the first request (so `next build` needs no
+ * `AUTHLETE_*`), its guard shared with every `withAuth` given that same function.
  *
  * @example
  * // proxy.ts (Next 16; `middleware.ts` with `export const middleware = ...` on Next 14 and 15)
@@ -85,11 +86,10 @@ export type AuthProxy<Req extends Request = Request> = (request: Req) => Promise
  *   request.nextUrl.pathname.startsWith('/api/admin/') ? { scopes: ['admin'] } : { scopes: ['api'] })
  * export const config = { matcher: '/api/:path*' }
  */
-export function authProxy<Req extends Request = Request>(guard: Guard | (() => Guard), routes: ProxyRoutes<Req> = {}): AuthProxy<Req> {
+export function authProxy<Req extends Request = Request>(guard: Guard | GuardFactory, routes: ProxyRoutes<Req> = {}): AuthProxy<Req> {
+  const getGuard = lazyGuard(guard, '@authlete-guard/next: authProxy(guard)')
   // A typo (or a nonce on Authlete API V2) fails when the proxy module loads; with a guard factory, on its first request.
   if (typeof routes !== 'function') validateRouteOptions(routes, typeof guard === 'function' ? undefined : guard)
-  let resolved = typeof guard === 'function' ? undefined : guard
-  const getGuard = () => (resolved ??= (guard as () => Guard)())
   return async function authleteGuardProxy(request) {
     const route = typeof routes === 'function' ? await routes(request) : routes
     if (route === false || route === null || route === undefined) return nextResponse(withoutAuthHeaders(request.headers))
@@ -112,6 +112,7 @@ export function authProxy<Req extends Request = Request>(guard: Guard | (() => G
  * }
  */
 export async function checkInProxy(request: Request, guard: Guard, routeOptions?: RouteOptions): Promise<ProxyCheck> {
+  assertGuard(guard, '@authlete-guard/next: checkInProxy(request, guard)')
   validateRouteOptions(routeOptions, guard)
   const decision = await guard.check(fromFetchRequest(request), routeOptions)
   if (!decision.allowed) return { allowed: false, decision, response: denialResponse(decision) }

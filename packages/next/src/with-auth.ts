@@ -1,5 +1,5 @@
-import { denialResponse, fromFetchRequest, validateRouteOptions, withDecisionHeaders } from '@authlete-guard/core'
-import type { AccessTokenInfo, Guard, RouteOptions } from '@authlete-guard/core'
+import { denialResponse, fromFetchRequest, routeCheck, withDecisionHeaders } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, GuardFactory, RouteOptions } from '@authlete-guard/core'
 
 /**
  * The second argument Next.js passes to an App Router route handler: `params` is a Promise of
@@ -34,8 +34,10 @@ export type RouteHandler<Req extends Request = Request, Context = RouteHandlerCo
  * edge runtime (`export const runtime = 'edge'`): it and the core use only `fetch`, `Request`,
  * `Response` and Web Crypto.
  *
- * `guard` may also be a function returning the guard: it is called once, on the first request,
- * so `next build` (which evaluates route modules) does not need the Authlete environment variables.
+ * `guard` may also be a function returning the guard (`GuardFactory`): it is called once, on the
+ * first request, so `next build` (which evaluates route modules) does not need the Authlete
+ * environment variables, and the guard it returns is shared by every handler (and `authProxy`)
+ * given that same function.
  *
  * `htu` is built by the guard from the `Host` header (not from `request.url`, which `next start`
  * rewrites to `localhost`), `publicUrl` and `trustProxy`: behind a proxy or on Vercel set one of
@@ -56,16 +58,14 @@ export type RouteHandler<Req extends Request = Request, Context = RouteHandlerCo
  * export const GET = withAuth(() => createGuard({ authlete: authleteOptionsFromEnv() }), async (_request, { auth }) => Response.json({ sub: auth.subject }))
  */
 export function withAuth<Req extends Request = Request, Context = RouteHandlerContext>(
-  guard: Guard | (() => Guard),
+  guard: Guard | GuardFactory,
   handler: AuthRouteHandler<Req, Context>,
   routeOptions?: RouteOptions,
 ): RouteHandler<Req, Context> {
-  // A typo (or a nonce on Authlete API V2) fails when the module loads; with a guard factory, on its first request.
-  validateRouteOptions(routeOptions, typeof guard === 'function' ? undefined : guard)
-  let resolved = typeof guard === 'function' ? undefined : guard
-  const getGuard = () => (resolved ??= (guard as () => Guard)())
+  // A missing guard or a typo (or a nonce on Authlete API V2) fails when the module loads.
+  const check = routeCheck(guard, routeOptions, '@authlete-guard/next: withAuth(guard)')
   return async function authleteGuardRouteHandler(request, context) {
-    const decision = await getGuard().check(fromFetchRequest(request), routeOptions)
+    const decision = await check(fromFetchRequest(request))
     if (!decision.allowed) return denialResponse(decision)
     const response = await handler(request, { ...context, auth: decision.auth } as AuthContext<Context>)
     return withDecisionHeaders(response, decision)

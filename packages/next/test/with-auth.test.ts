@@ -6,7 +6,7 @@
 import { NextRequest } from 'next/server'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
-import { createGuard, withAuth, type AccessTokenInfo, type Guard } from '../src/index'
+import { authProxy, checkInProxy, createGuard, withAuth, type AccessTokenInfo, type Guard } from '../src/index'
 import { unreachableUrl } from '../../../test/support/unreachable'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
@@ -150,6 +150,28 @@ describe('withAuth', () => {
     const again = await signedRequest({ htu: 'http://api.example.test/api/me' })
     expect((await GET(new Request(again.url, again.init), { params: Promise.resolve({}) })).status).toBe(200)
     expect(created).toBe(1)
+  })
+
+  test('one guard factory given to two handlers and the proxy is called once: they share its guard', async () => {
+    let created = 0
+    const getGuard = () => (created++, guard)
+    const handler = async (_request: Request, { auth }: { auth: AccessTokenInfo }) => Response.json(principal(auth))
+    const routes = [withAuth(getGuard, handler), withAuth(getGuard, handler, { scopes: ['profile'] })]
+    const proxy = authProxy(getGuard)
+    for (const GET of routes) {
+      const { url, init } = await signedRequest({ htu: 'http://api.example.test/api/me' })
+      expect((await GET(new Request(url, init), { params: Promise.resolve({}) })).status).toBe(200)
+    }
+    const { url, init } = await signedRequest({ htu: 'http://api.example.test/api/me' })
+    expect((await proxy(new Request(url, init))).headers.get('x-middleware-next')).toBe('1')
+    expect(created).toBe(1)
+  })
+
+  test('a missing guard fails when the module loads (ERR_INVALID_CONFIG), not on the first request; checkInProxy rejects it', async () => {
+    const refused = expect.objectContaining({ code: 'ERR_INVALID_CONFIG', message: expect.stringMatching(/^@authlete-guard\/next: (withAuth|authProxy|checkInProxy)\(.*guard\) needs a guard/) })
+    expect(() => withAuth(undefined as unknown as Guard, async () => new Response('x'))).toThrow(refused)
+    expect(() => authProxy({} as Guard)).toThrow(refused)
+    await expect(checkInProxy(new Request('http://localhost:3000/api/me'), undefined as unknown as Guard)).rejects.toEqual(refused)
   })
 })
 

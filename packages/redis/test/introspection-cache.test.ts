@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { CachedIntrospection } from '@authlete-guard/core'
 import { createRedisIntrospectionCache, DEFAULT_CACHE_PREFIX, DEFAULT_LOCAL_TTL_MS } from '../src'
 import { describeWithRedis } from '../../../test/support/redis'
-import { ready, sleep, timed, useRedis } from './support'
+import { disconnected, ready, sleep, timed, useRedis } from './support'
 
 const TOKEN_HASH = 'dGhpcyBpcyBub3QgYSB0b2tlbiBidXQgYSBoYXNoAAA'
 const JKT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
@@ -79,12 +79,17 @@ describeWithRedis('createRedisIntrospectionCache on a real redis-server', () => 
   })
 
   it('local layer on: hot entries are served from memory for localTtlMs (a deleted key lingers that long), never past the entry\'s until', async () => {
+    // The local layer's clock is Date.now(), so time passes at once here; Redis keeps its own clock.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+    onTestFinished(() => void vi.useRealTimers())
     const client = await redis.client()
     const cache = createRedisIntrospectionCache(client, { localMaxEntries: 2, localTtlMs: 300 })
     await cache.set(cacheKey(21), entry(), 30_000)
     await client.del(DEFAULT_CACHE_PREFIX + cacheKey(21))
     expect(await cache.get(cacheKey(21))).toBeDefined() // the revocation lag the local layer adds
-    await sleep(350)
+    vi.setSystemTime(Date.now() + 299)
+    expect(await cache.get(cacheKey(21))).toBeDefined()
+    vi.setSystemTime(Date.now() + 1)
     expect(await cache.get(cacheKey(21))).toBeUndefined()
 
     // Read through: a Redis hit is kept locally too.
@@ -101,8 +106,10 @@ describeWithRedis('createRedisIntrospectionCache on a real redis-server', () => 
     // An entry that ends sooner than localTtlMs ends locally then too.
     const short = createRedisIntrospectionCache(client, { localMaxEntries: 10, localTtlMs: 60_000 })
     await short.set(cacheKey(25), entry(Date.now() + 150), 150)
-    await sleep(200)
     await client.set(DEFAULT_CACHE_PREFIX + cacheKey(25), 'gone')
+    vi.setSystemTime(Date.now() + 149)
+    expect(await short.get(cacheKey(25))).toBeDefined()
+    vi.setSystemTime(Date.now() + 1)
     expect(await short.get(cacheKey(25))).toBeUndefined()
     expect(DEFAULT_LOCAL_TTL_MS).toBe(1000)
   })
@@ -126,7 +133,7 @@ describeWithRedis('createRedisIntrospectionCache on a real redis-server', () => 
     const cache = createRedisIntrospectionCache(client)
     await redis.server.stop()
     try {
-      await sleep(100)
+      await disconnected(client)
       const read = await timed(cache.get(cacheKey(31)))
       expect(read.error).toBeInstanceOf(Error)
       expect(read.ms).toBeLessThan(600)

@@ -2,10 +2,34 @@ import { describe, expect, it, vi } from 'vitest'
 import type { Redis } from 'ioredis'
 import { createRedisReplayStore, DEFAULT_REDIS_TIMEOUT_MS, DEFAULT_REPLAY_PREFIX } from '../src'
 import { describeWithRedis } from '../../../test/support/redis'
-import { ready, sleep, timed, useRedis } from './support'
+import { disconnected, ready, sleep, timed, useRedis } from './support'
 
 // A key as the guard passes it: base64url SHA-256 of "<jkt> <jti>".
 const hashKey = (i: number) => `k${String(i).padStart(3, '0')}`.padEnd(43, 'A')
+
+/**
+ * Records the commands Redis runs (MONITOR, on a connection of its own made from `watcher`).
+ * `settled()` resolves once MONITOR has reported every command `client` has had answered: it sends
+ * a marker ECHO on `client` and waits for MONITOR to show it (Redis reports commands in the order
+ * it runs them), then disconnects the monitor. The marker is not recorded.
+ */
+async function monitorCommands(watcher: Redis, client: Redis) {
+  const monitor = await watcher.monitor()
+  const commands: Array<{ args: string[]; source: string }> = []
+  const marker = `marker-${Math.random()}`
+  let markerShown = () => {}
+  const shown = new Promise<void>((resolve) => (markerShown = resolve))
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args[0]?.toLowerCase() === 'echo' && args[1] === marker) markerShown()
+    else commands.push({ args, source })
+  })
+  const settled = async () => {
+    await client.echo(marker)
+    await shown
+    monitor.disconnect()
+  }
+  return { commands, settled }
+}
 
 describeWithRedis('createRedisReplayStore on a real redis-server', () => {
   const redis = useRedis()
@@ -22,12 +46,10 @@ describeWithRedis('createRedisReplayStore on a real redis-server', () => {
 
   it('without an owner (an older guard): one round trip per proof, SET key 1 PX ttl NX, unbounded', async () => {
     const client = await redis.client()
-    const monitor = await (await redis.client()).monitor()
-    const seen: string[][] = []
-    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args))
+    const monitor = await monitorCommands(await redis.client(), client)
     await createRedisReplayStore(client).remember(hashKey(900), 360_000)
-    await sleep(50)
-    monitor.disconnect()
+    await monitor.settled()
+    const seen = monitor.commands.map(({ args }) => args)
     expect(seen.filter(([command]) => command?.toLowerCase() !== 'info')).toEqual([['set', `${DEFAULT_REPLAY_PREFIX}${hashKey(900)}`, '1', 'PX', '360000', 'NX']])
   })
 
@@ -81,7 +103,7 @@ describeWithRedis('createRedisReplayStore on a real redis-server', () => {
     const slow = createRedisReplayStore(queueing, { timeoutMs: 300 })
     await redis.server.stop()
     try {
-      await sleep(100)
+      await Promise.all([disconnected(failFast), disconnected(queueing)])
       const a = await timed(fast.remember(hashKey(400), 60_000))
       expect(a.error).toBeInstanceOf(Error)
       expect(a.ms).toBeLessThan(DEFAULT_REDIS_TIMEOUT_MS)
@@ -238,16 +260,12 @@ describeWithRedis('createRedisReplayStore: at most maxEntriesPerOwner proofs per
     const store = createRedisReplayStore(client)
     const owner = ownerOf('sha')
     await client.script('FLUSH')
-    const monitor = await (await redis.client()).monitor()
-    const sent: string[] = []
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (!/lua/.test(source) && args[0]?.toLowerCase() !== 'info') sent.push(args[0]!.toLowerCase())
-    })
+    const monitor = await monitorCommands(await redis.client(), client)
     expect(await store.remember(hashKey(800), 60_000, owner)).toBe(true)
     expect(await store.remember(hashKey(801), 60_000, owner)).toBe(true)
     expect(await store.remember(hashKey(801), 60_000, owner)).toBe(false)
-    await sleep(50)
-    monitor.disconnect()
+    await monitor.settled()
+    const sent = monitor.commands.filter(({ args, source }) => !/lua/.test(source) && args[0]?.toLowerCase() !== 'info').map(({ args }) => args[0]!.toLowerCase())
     expect(sent).toEqual(['evalsha', 'eval', 'evalsha', 'evalsha'])
   })
 

@@ -53,6 +53,18 @@ export function ready(client: Redis, withinMs = 10_000): Promise<void> {
   })
 }
 
+/** Resolve once `client` has seen its connection go (after a stop of the server). */
+export function disconnected(client: Redis, withinMs = 10_000): Promise<void> {
+  if (client.status !== 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`client still connected after ${withinMs} ms`)), withinMs)
+    client.once('close', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Time a promise's settling, ms. */

@@ -1,4 +1,4 @@
-import { invalid, rejectUnknownKeys } from '../options'
+import { invalid, rejectUnknownKeys } from '../errors'
 import type { AuthleteOptions } from '../types'
 
 /**
@@ -52,7 +52,7 @@ function base64Ascii(value: string): string {
 export function resolveAuthleteConfig(options: AuthleteOptions, extraKeys: readonly string[] = []): AuthleteConfig {
   if (!options || typeof options !== 'object') invalid('authlete options are required: { baseUrl, serviceId, accessToken } (v3) or { baseUrl, apiKey, apiSecret } (v2).')
   const nodeOnly = Object.keys(options).find((key) => NODE_ONLY_KEYS.includes(key) && !extraKeys.includes(key))
-  if (nodeOnly) invalid(`authlete.${nodeOnly} is an option of the Node client: create the guard with createGuard from @authlete-guard/core/node (the Express, Fastify and Koa adapters do).`)
+  if (nodeOnly) invalid(`authlete.${nodeOnly} is an option of the Node client: create the guard with createNodeGuard from @authlete-guard/core/node (the Express, Fastify, Koa and NestJS adapters' createGuard is that one).`)
   rejectUnknownKeys(options, [...AUTHLETE_OPTION_KEYS, ...extraKeys], 'authlete')
   if (options.fetch !== undefined && typeof options.fetch !== 'function') invalid('authlete.fetch must be a fetch function.')
   let url: URL

@@ -1,5 +1,5 @@
 import type { ProofCrypto } from '../dpop/crypto'
-import { invalid } from '../options'
+import { invalid } from '../errors'
 import type { AuthleteClient } from '../types'
 
 /**

@@ -1,4 +1,4 @@
-import { headerValues } from '../headers'
+import { headerValues } from '../request/headers'
 import type { RequestLike } from '../types'
 
 /** Client credentials the request carried in `Authorization: Basic` (RFC 6749 §2.3.1). */

@@ -1,4 +1,4 @@
-import { headerValue } from '../headers'
+import { headerValue } from '../request/headers'
 import type { RequestLike } from '../types'
 
 const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded[\t ]*(?:;|$)/i

@@ -1,18 +1,19 @@
-import { replyHeaderFault } from '../decision'
-import { AuthleteGuardError, isAuthleteGuardError } from '../errors'
-import type { ExtractContext } from '../extract'
-import { requestPath, resolvePublicUrl } from '../public-url'
-import { extractDpopProof } from '../request'
+import { dpopNonceOf } from '../authlete/reply'
+import { replyHeaderFault } from '../decision/decide'
+import { noStoreHeaders } from '../decision/response-headers'
+import { asGuardError, AuthleteGuardError } from '../errors'
+import type { CommonContext } from '../options'
+import { requestPath, resolvePublicUrl } from '../request/public-url'
+import { extractDpopProof } from '../request/credentials'
 import type { Reporter } from '../report'
 import type { AuthleteClient, RequestLike } from '../types'
-import { readClientCredentials } from './client-credentials'
+import { readClientCredentials, type ClientCredentials } from './client-credentials'
 import { formBodyFault } from './form-body'
-import { dpopNonceOf, noStoreHeaders } from '../response-headers'
 import { jsonResponse, oauthError, serverError } from './response'
 import type { FinishedResponse } from './types'
 
 /** What the endpoints need from the server's configuration. */
-export interface EndpointContext extends ExtractContext {
+export interface EndpointContext extends CommonContext {
   authlete: AuthleteClient
   /** Reports infrastructure failures (to `onError`, else rate-limited to `console.warn`). */
   report: Reporter
@@ -80,22 +81,39 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
   request: RequestLike,
   rawFormBody: string | Uint8Array,
 ): Promise<FormEndpointResult<Action, Reply>> {
-  const parameters = toText(rawFormBody)
-  const refuse = (status: number, error: string, description: string, challenge?: string): FinishedResponse<Action, Reply> => ({
-    done: true,
-    action: undefined,
-    ...jsonResponse(status, oauthError(error, description), { challenge }),
-  })
-  const basicChallenge = `Basic realm="${context.realm ?? spec.realm}"`
+  const prepared = prepareFormRequest<Action, Reply>(context, spec, request, toText(rawFormBody))
+  if ('done' in prepared) return prepared
+  const report = (cause: AuthleteGuardError) => context.report(cause, spec.operation, request, prepared.path)
+  let reply: Reply
+  try {
+    reply = await context.authlete.call<Reply>(spec.path, prepared.body)
+  } catch (error) {
+    return failed(asGuardError(error, `${spec.operation} request`), report)
+  }
+  return answerFormEndpoint<Action, Reply>(context, spec, reply, prepared.credentials, report)
+}
 
+/** A refusal the endpoint gives itself, before any call to Authlete. */
+function refuse<Action extends string, Reply>(status: number, error: string, description: string, challenge?: string): FinishedResponse<Action, Reply> {
+  return { done: true, action: undefined, ...jsonResponse(status, oauthError(error, description), { challenge }) }
+}
+
+/** The `Basic` challenge of the endpoint (RFC 6749 §5.2). */
+const basicChallenge = (context: EndpointContext, spec: FormEndpointSpec) => `Basic realm="${context.realm ?? spec.realm}"`
+
+/** The body for Authlete, with the request path for reports; or the endpoint's own refusal. */
+function prepareFormRequest<Action extends string, Reply>(
+  context: EndpointContext,
+  spec: FormEndpointSpec,
+  request: RequestLike,
+  parameters: string,
+): FinishedResponse<Action, Reply> | { body: FormEndpointRequest; path: string; credentials: ClientCredentials } {
   const bodyFault = formBodyFault(request, true)
   if (bodyFault) return refuse(400, 'invalid_request', bodyFault)
-
   const credentials = readClientCredentials(request)
   if (credentials.kind === 'ambiguous') return refuse(400, 'invalid_request', credentials.description)
   // RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a Basic challenge.
-  if (credentials.kind === 'malformed') return refuse(401, 'invalid_client', credentials.description, basicChallenge)
-
+  if (credentials.kind === 'malformed') return refuse(401, 'invalid_client', credentials.description, basicChallenge(context, spec))
   // RFC 9449 §4.3 check 1 / §5: at the authorization server a bad proof is 400 invalid_dpop_proof.
   const proof = extractDpopProof(request)
   if (!proof.ok) return refuse(400, 'invalid_dpop_proof', proof.description)
@@ -117,51 +135,54 @@ export async function handleFormEndpoint<Action extends string, Reply extends Au
   }
   // Only `true` is sent: `false` means what absence means (the service's setting), and API V2 has no such member.
   if (context.dpopNonceRequired === true) body.dpopNonceRequired = true
+  return { body, path, credentials }
+}
 
-  const fail = (cause: AuthleteGuardError, reply?: Reply): FinishedResponse<Action, Reply> => {
-    context.report(cause, spec.operation, request, path)
-    return { done: true, action: undefined, authlete: reply, ...serverError(cause) }
-  }
+/** A generic 500 for an infrastructure failure or an unusable reply, reported. */
+function failed<Action extends string, Reply>(cause: AuthleteGuardError, report: (cause: AuthleteGuardError) => void, reply?: Reply): FinishedResponse<Action, Reply> {
+  report(cause)
+  return { done: true, action: undefined, authlete: reply, ...serverError(cause) }
+}
 
-  let reply: Reply
-  try {
-    reply = await context.authlete.call<Reply>(spec.path, body)
-  } catch (error) {
-    return fail(isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', `The ${spec.operation} request failed unexpectedly inside authlete-guard.`, { cause: error }))
-  }
+/** Authlete's reply as the endpoint's answer: its `responseContent` with the action's status, or handed back (`appActions`). */
+function answerFormEndpoint<Action extends string, Reply extends AuthleteReply<Action>>(
+  context: EndpointContext,
+  spec: FormEndpointSpec,
+  reply: Reply,
+  credentials: ClientCredentials,
+  report: (cause: AuthleteGuardError) => void,
+): FormEndpointResult<Action, Reply> {
   const resultCode = typeof reply.resultCode === 'string' ? reply.resultCode : undefined
   const action: unknown = reply.action
   if (typeof action !== 'string') {
-    return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply has no action.`, { resultCode }))
+    return failed(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply has no action.`, { resultCode }), report)
   }
   const headerFault = replyHeaderFault(reply, false)
-  if (headerFault) return fail(headerFault)
+  if (headerFault) return failed(headerFault, report)
   const dpopNonce = dpopNonceOf(reply)
   const known = action as Action
-
   if (spec.appActions?.includes(action)) {
     return { done: false, action: known, authlete: reply, headers: noStoreHeaders('application/json', dpopNonce) }
   }
   const status = Object.hasOwn(spec.statuses, action) ? spec.statuses[action]! : undefined
   if (status === undefined) {
-    return fail(new AuthleteGuardError('ERR_AUTHLETE_UNKNOWN_ACTION', `Authlete answered ${spec.operation} with an unknown action: ${action.slice(0, 64)}.`, { resultCode }))
+    return failed(new AuthleteGuardError('ERR_AUTHLETE_UNKNOWN_ACTION', `Authlete answered ${spec.operation} with an unknown action: ${action.slice(0, 64)}.`, { resultCode }), report)
   }
   const content: unknown = reply.responseContent
   if (typeof content !== 'string' || content === '') {
-    return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply (${action}) has no responseContent.`, { resultCode }), reply)
+    return failed(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${spec.operation} reply (${action}) has no responseContent.`, { resultCode }), report, reply)
   }
-
   const finished: FinishedResponse<Action, Reply> = { done: true, action: known, authlete: reply, ...jsonResponse(status, content, { dpopNonce }) }
   if (action === spec.clientAuthFailure) {
     // RFC 6749 §5.2: 401 + a challenge of the scheme the client used; a client that used no
     // Authorization header (form credentials, public client) gets 400.
-    if (credentials.kind === 'basic') finished.headers['WWW-Authenticate'] = basicChallenge
+    if (credentials.kind === 'basic') finished.headers['WWW-Authenticate'] = basicChallenge(context, spec)
     else finished.status = 400
   }
   if (status === 500) {
     // Authlete's own error: its responseContent is written for the client; the cause is for logs.
     finished.cause = new AuthleteGuardError('ERR_AUTHLETE_REPORTED_ERROR', `Authlete reported an internal error in ${spec.operation} (${resultCode ?? 'no result code'}).`, { resultCode })
-    context.report(finished.cause, spec.operation, request, path)
+    report(finished.cause)
   }
   return finished
 }

@@ -1,5 +1,6 @@
 import { checkReady } from '../authlete/ready'
-import { AUTHORIZATION_SERVER_OPTION_KEYS, invalid, rejectUnknownKeys, requireNonceSupport, resolveAuthlete, resolveCommonOptions } from '../options'
+import { invalid, rejectUnknownKeys } from '../errors'
+import { AUTHORIZATION_SERVER_OPTION_KEYS, requireNonceSupport, resolveAuthlete, resolveCommonOptions } from '../options'
 import { createReporter } from '../report'
 import type { EndpointContext } from './form-endpoint'
 import { handlePushedAuthorizationRequest } from './par'

@@ -1,5 +1,5 @@
 import type { AuthleteGuardError } from '../errors'
-import { noStoreHeaders } from '../response-headers'
+import { noStoreHeaders } from '../decision/response-headers'
 import type { EndpointResponse } from './types'
 
 /**

@@ -1,5 +1,5 @@
 import type { AuthleteGuardError } from '../errors'
-import type { AuthleteClient, GuardOptions, RequestLike } from '../types'
+import type { AuthleteClient, AuthleteOptions, GuardErrorEvent, RequestLike, TrustProxy } from '../types'
 
 /**
  * The application's claims callback for the UserInfo endpoint (OpenID Connect Core §5.3): return
@@ -36,11 +36,11 @@ export interface UserInfoContext {
 /** Options of `createAuthorizationServer`. */
 export interface AuthorizationServerOptions {
   /** Authlete connection options, or a client from `createAuthleteClient` (shared with a guard). */
-  authlete: GuardOptions['authlete']
+  authlete: AuthleteOptions | AuthleteClient
   /** Fixed public origin (optionally with a path prefix) used for `htu`: `https://as.example.com`. */
   publicUrl?: string | undefined
   /** Believe `Forwarded` / `X-Forwarded-*` from the peer, for `htu` (same rules as `createGuard`). */
-  trustProxy?: GuardOptions['trustProxy']
+  trustProxy?: TrustProxy | undefined
   /**
    * `realm` of the `WWW-Authenticate` challenges written by the endpoints themselves: `Basic`
    * at the token and PAR endpoints (default `DEFAULT_BASIC_REALM`), `Bearer` / `DPoP` at UserInfo.
@@ -57,7 +57,7 @@ export interface AuthorizationServerOptions {
   /** The UserInfo claims callback; a per-call `getClaims` takes precedence. */
   getClaims?: GetClaims | undefined
   /** Called for every infrastructure failure (the answer was a 500). */
-  onError?: GuardOptions['onError']
+  onError?: ((event: GuardErrorEvent) => void) | undefined
 }
 
 /** A complete HTTP answer: send exactly this status, these headers and this body. */

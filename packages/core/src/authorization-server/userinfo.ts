@@ -1,11 +1,15 @@
-import { denyCredentials, denyForAction, denyServerError, replyHeaderFault, stringArray } from '../decision'
-import { AuthleteGuardError, isAuthleteGuardError } from '../errors'
-import { extractIntrospectionRequest } from '../extract'
+import { dpopNonceOf } from '../authlete/reply'
+import { stringArray } from '../decision/access-token-info'
+import { denyForAction, replyHeaderFault } from '../decision/decide'
+import { denyCredentials, denyServerError } from '../decision/deny'
+import { noStoreHeaders } from '../decision/response-headers'
+import { asGuardError, AuthleteGuardError, isAuthleteGuardError } from '../errors'
+import { extractIntrospectionRequest } from '../request/extract'
+import type { SchemeChallenge } from '../decision/challenge'
 import type { DenyDecision, IntrospectionResponse, RequestLike } from '../types'
 import type { EndpointContext } from './form-endpoint'
-import { dpopNonceOf, noStoreHeaders } from '../response-headers'
 import { formBodyFault } from './form-body'
-import type { GetClaims, GetUserInfoSub, UserInfoAction, UserInfoResult } from './types'
+import type { GetClaims, GetUserInfoSub, UserInfoAction, UserInfoContext, UserInfoResult } from './types'
 
 /** Content types of the two successful `/auth/userinfo/issue` actions (OIDC Core §5.3.2). */
 const ISSUED_CONTENT_TYPES: Record<string, string> = { JSON: 'application/json', JWT: 'application/jwt' }
@@ -30,7 +34,6 @@ export function claimLocales(claimNames: readonly string[]): string[] {
   return [...tags]
 }
 
-
 function fromDenial(denial: DenyDecision, action: UserInfoAction | undefined, raw?: Record<string, unknown>): UserInfoResult {
   const { status, headers, body, cause } = denial
   const result: UserInfoResult = { done: true, action, status, headers, body }
@@ -51,62 +54,97 @@ export async function handleUserInfo(
   getClaims: GetClaims | undefined,
   getSub?: GetUserInfoSub | undefined,
 ): Promise<UserInfoResult> {
+  const read = readUserInfoRequest(context, request)
+  if ('done' in read) return read
+  const answer = answers(context, request, read.scheme, read.path)
+  const info = await callUserInfoApi(context, '/auth/userinfo', read.body, 'userinfo request')
+  if (isAuthleteGuardError(info)) return answer.fail(info)
+  // Same table as introspection: BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403, INTERNAL_SERVER_ERROR 500.
+  const verdict = denyForAction(info as IntrospectionResponse, answer.challenge)
+  if (verdict) return answer.refuse(verdict, info)
+  const subject = subjectOf(info)
+  if (isAuthleteGuardError(subject)) return answer.fail(subject)
+  const collected = await collectClaims(subject, info, getClaims, getSub)
+  if (isAuthleteGuardError(collected)) return answer.fail(collected)
+  const issued = await callUserInfoApi(context, '/auth/userinfo/issue', issueBody(read.body.token, collected), 'userinfo issue request')
+  if (isAuthleteGuardError(issued)) return answer.fail(issued)
+  return issuedAnswer(issued, dpopNonceOf(info), answer)
+}
+
+/** The `/auth/userinfo` body of a request, or its local refusal (as on a protected resource). */
+function readUserInfoRequest(context: EndpointContext, request: RequestLike): UserInfoResult | { scheme: 'DPoP' | 'Bearer'; path: string; body: UserInfoRequestBody } {
   const extraction = extractIntrospectionRequest(request, { dpopNonceRequired: context.dpopNonceRequired }, context)
-  if (!extraction.ok) return fromDenial(extraction.denial, undefined)
+  if (!extraction.ok) return fromDenial(denyCredentials(extraction, context), undefined)
   // A POST with a body must be a form (OIDC Core §5.3.1, RFC 6750 §2.2); nothing else is read.
   const bodyFault = formBodyFault(request, false)
   if (bodyFault) {
     return fromDenial(denyCredentials({ ok: false, kind: 'invalid_request', description: bodyFault, scheme: extraction.scheme }, context), undefined)
   }
-  const { scheme, path } = extraction
   // /auth/userinfo takes the introspection fields minus the route requirements and targetUri.
   const { token, clientCertificate, dpop, htm, htu, dpopNonceRequired } = extraction.body
   const body: UserInfoRequestBody = { token }
   if (clientCertificate !== undefined) body.clientCertificate = clientCertificate
   if (dpop !== undefined) Object.assign(body, { dpop, htm, htu })
   if (dpopNonceRequired !== undefined) body.dpopNonceRequired = dpopNonceRequired
+  return { scheme: extraction.scheme, path: extraction.path, body }
+}
 
+/** How one UserInfo request is answered when it does not succeed: a 500 (reported), or Authlete's refusal. */
+interface Answers {
+  challenge: SchemeChallenge
+  fail(cause: AuthleteGuardError): UserInfoResult
+  refuse(denial: DenyDecision, reply: Record<string, unknown>): UserInfoResult
+}
+
+function answers(context: EndpointContext, request: RequestLike, scheme: 'DPoP' | 'Bearer', path: string): Answers {
   const challenge = { ...context, scheme }
-  const fail = (cause: AuthleteGuardError) => {
-    context.report(cause, 'userinfo', request, path)
-    return fromDenial(denyServerError(cause, scheme, challenge), undefined)
+  return {
+    challenge,
+    fail(cause) {
+      context.report(cause, 'userinfo', request, path)
+      return fromDenial(denyServerError(cause, scheme, challenge), undefined)
+    },
+    refuse(denial, reply) {
+      if (denial.cause) context.report(denial.cause, 'userinfo', request, path)
+      return fromDenial(denial, denial.cause?.code === 'ERR_AUTHLETE_UNKNOWN_ACTION' ? undefined : (reply.action as UserInfoAction), reply)
+    },
   }
-  const call = async (apiPath: string, payload: unknown): Promise<Record<string, unknown>> => {
+}
+
+/** One call to Authlete's UserInfo APIs: its reply (with an `action`), or the fault. */
+async function callUserInfoApi(context: EndpointContext, apiPath: string, payload: unknown, what: string): Promise<Record<string, unknown> | AuthleteGuardError> {
+  try {
     const reply = await context.authlete.call<Record<string, unknown>>(apiPath, payload)
     if (typeof reply.action !== 'string') {
-      throw new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${apiPath} reply has no action.`, { resultCode: typeof reply.resultCode === 'string' ? reply.resultCode : undefined })
+      return new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's ${apiPath} reply has no action.`, { resultCode: typeof reply.resultCode === 'string' ? reply.resultCode : undefined })
     }
     return reply
-  }
-  const asFailure = (error: unknown, what: string) =>
-    isAuthleteGuardError(error) ? error : new AuthleteGuardError('ERR_INTERNAL', `The ${what} failed unexpectedly inside authlete-guard.`, { cause: error })
-
-  let info: Record<string, unknown>
-  try {
-    info = await call('/auth/userinfo', body)
   } catch (error) {
-    return fail(asFailure(error, 'userinfo request'))
+    return asGuardError(error, what)
   }
-  // Same table as introspection: BAD_REQUEST 400, UNAUTHORIZED 401, FORBIDDEN 403, INTERNAL_SERVER_ERROR 500.
-  const verdict = denyForAction(info as IntrospectionResponse, challenge)
-  if (verdict) {
-    if (verdict.cause) context.report(verdict.cause, 'userinfo', request, path)
-    return fromDenial(verdict, verdict.cause?.code === 'ERR_AUTHLETE_UNKNOWN_ACTION' ? undefined : (info.action as UserInfoAction), info)
-  }
-  const infoFault = replyHeaderFault(info, false)
-  if (infoFault) return fail(infoFault)
-  const firstNonce = dpopNonceOf(info)
-  const subject = typeof info.subject === 'string' && info.subject !== '' ? info.subject : undefined
-  if (subject === undefined) return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', 'Authlete\'s /auth/userinfo reply (OK) has no subject.'))
+}
 
-  const userInfoContext = {
+/** The subject of `/auth/userinfo`'s OK, or the fault: header values not safe to write, or no subject. */
+function subjectOf(info: Record<string, unknown>): string | AuthleteGuardError {
+  const fault = replyHeaderFault(info, false)
+  if (fault) return fault
+  if (typeof info.subject === 'string' && info.subject !== '') return info.subject
+  return new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', 'Authlete\'s /auth/userinfo reply (OK) has no subject.')
+}
+
+/** The application's claims (`getClaims`) and `sub` (`getSub`) for `subject`; a callback that throws or answers wrongly is `ERR_CALLBACK_FAILED`. */
+async function collectClaims(
+  subject: string,
+  info: Record<string, unknown>,
+  getClaims: GetClaims | undefined,
+  getSub: GetUserInfoSub | undefined,
+): Promise<{ claims: Record<string, unknown>; sub: string | undefined } | AuthleteGuardError> {
+  const userInfoContext: UserInfoContext = {
     clientId: typeof info.clientId === 'number' ? info.clientId : undefined,
     scopes: stringArray(info.scopes) ?? [],
     userInfoClaims: typeof info.userInfoClaims === 'string' ? info.userInfoClaims : undefined,
     raw: info,
   }
-  let claims: Record<string, unknown>
-  let sub: string | undefined
   let callback = 'getClaims'
   try {
     const claimNames = stringArray(info.claims) ?? []
@@ -114,39 +152,42 @@ export async function handleUserInfo(
     if (collected !== null && collected !== undefined && (typeof collected !== 'object' || Array.isArray(collected))) {
       throw new TypeError('getClaims must return an object of claims.')
     }
-    claims = collected ?? {}
     callback = 'getSub'
-    sub = getSub ? (await getSub(subject, userInfoContext)) ?? undefined : undefined
+    const sub = getSub ? (await getSub(subject, userInfoContext)) ?? undefined : undefined
     if (sub !== undefined && (typeof sub !== 'string' || sub === '')) throw new TypeError('getSub must return a non-empty string or undefined.')
+    return { claims: collected ?? {}, sub }
   } catch (error) {
-    return fail(new AuthleteGuardError('ERR_CALLBACK_FAILED', `The ${callback} callback failed.`, { cause: error }))
+    return new AuthleteGuardError('ERR_CALLBACK_FAILED', `The ${callback} callback failed.`, { cause: error })
   }
+}
 
-  // Only the application's own `sub` is sent: a non-empty `sub` replaces the subject Authlete would
-  // put in the claims (a pairwise subject would otherwise leak the internal user id).
-  const issueBody: { token: string; claims: string; sub?: string } = { token, claims: JSON.stringify(claims) }
-  if (sub !== undefined) issueBody.sub = sub
-  let issued: Record<string, unknown>
-  try {
-    issued = await call('/auth/userinfo/issue', issueBody)
-  } catch (error) {
-    return fail(asFailure(error, 'userinfo issue request'))
-  }
+/**
+ * The `/auth/userinfo/issue` body. Only the application's own `sub` is sent: a non-empty `sub`
+ * replaces the subject Authlete would put in the claims (a pairwise subject would otherwise leak
+ * the internal user id).
+ */
+function issueBody(token: string, { claims, sub }: { claims: Record<string, unknown>; sub: string | undefined }): { token: string; claims: string; sub?: string } {
+  const body: { token: string; claims: string; sub?: string } = { token, claims: JSON.stringify(claims) }
+  if (sub !== undefined) body.sub = sub
+  return body
+}
+
+/** The answer to `/auth/userinfo/issue`'s reply: the claims as JSON or a JWT, Authlete's refusal, or a 500. */
+function issuedAnswer(issued: Record<string, unknown>, firstNonce: string | undefined, answer: Answers): UserInfoResult {
   const dpopNonce = dpopNonceOf(issued) ?? firstNonce
-  const contentType = ISSUED_CONTENT_TYPES[issued.action as string]
+  // Own keys only: an action named like an Object.prototype member (`toString`) is unknown too.
+  const contentType = typeof issued.action === 'string' && Object.hasOwn(ISSUED_CONTENT_TYPES, issued.action) ? ISSUED_CONTENT_TYPES[issued.action] : undefined
   if (contentType === undefined) {
     // Error actions map like /auth/userinfo's; OK is not an issue action, so it is unknown here.
     const denial = issued.action === 'OK'
-      ? denyServerError(new AuthleteGuardError('ERR_AUTHLETE_UNKNOWN_ACTION', 'Authlete answered /auth/userinfo/issue with an unknown action: OK.'), scheme, challenge)
-      : denyForAction({ ...(issued as IntrospectionResponse), dpopNonce: dpopNonce ?? null }, challenge)!
-    const cause = (denial as DenyDecision).cause
-    if (cause) context.report(cause, 'userinfo', request, path)
-    return fromDenial(denial as DenyDecision, cause?.code === 'ERR_AUTHLETE_UNKNOWN_ACTION' ? undefined : (issued.action as UserInfoAction), issued)
+      ? denyServerError(new AuthleteGuardError('ERR_AUTHLETE_UNKNOWN_ACTION', 'Authlete answered /auth/userinfo/issue with an unknown action: OK.'), answer.challenge.scheme, answer.challenge)
+      : denyForAction({ ...(issued as IntrospectionResponse), dpopNonce: dpopNonce ?? null }, answer.challenge)!
+    return answer.refuse(denial, issued)
   }
-  const issuedFault = replyHeaderFault(issued, false)
-  if (issuedFault) return fail(issuedFault)
+  const fault = replyHeaderFault(issued, false)
+  if (fault) return answer.fail(fault)
   if (typeof issued.responseContent !== 'string' || issued.responseContent === '') {
-    return fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's /auth/userinfo/issue reply (${String(issued.action)}) has no responseContent.`))
+    return answer.fail(new AuthleteGuardError('ERR_AUTHLETE_INVALID_RESPONSE', `Authlete's /auth/userinfo/issue reply (${String(issued.action)}) has no responseContent.`))
   }
   return {
     done: true,

@@ -1,6 +1,22 @@
 import type { IntrospectionRequest, IntrospectionResponse } from '../types'
 import type { CachedIntrospection } from './introspection-cache'
 
+/**
+ * Internal test seam, exported from no entry: a `createGuard` option under this key is handed each
+ * background refresh as a promise that settles once the refresh is over (its store write or its
+ * report included), so that tests await refreshes instead of sleeping. Without it, nothing waits.
+ */
+export const REFRESH_SCHEDULER = Symbol('authlete-guard.refreshScheduler')
+
+/** What {@link REFRESH_SCHEDULER} takes: called once per refresh, when it starts (before the check that started it resolves). */
+export type RefreshScheduler = (refresh: Promise<void>) => void
+
+/** The scheduler among `createGuard`'s options, if a test gave one. */
+export function refreshSchedulerOf(options: object): RefreshScheduler | undefined {
+  const scheduler = (options as { [REFRESH_SCHEDULER]?: unknown })[REFRESH_SCHEDULER]
+  return typeof scheduler === 'function' ? (scheduler as RefreshScheduler) : undefined
+}
+
 /** Refresh-ahead: a hit in the last `1 / REFRESH_AHEAD_DIVISOR` of its entry's life also asks Authlete, in the background. */
 export const REFRESH_AHEAD_DIVISOR = 5
 

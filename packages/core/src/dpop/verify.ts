@@ -2,7 +2,7 @@ import { verifyAlgorithm, MIN_RSA_BITS, type VerifyAlgorithm } from './algorithm
 import { webCrypto, MAX_CACHED_KEYS, type ProofCrypto } from './crypto'
 import { fromBase64url, jsonSegment } from './encoding'
 import { jwkThumbprint, publicJwkFault, rsaModulusBits, type PublicJwk } from './jwk'
-import type { DecisionReason } from '../diagnostics'
+import type { DecisionReason } from '../types'
 
 /** What a DPoP proof must match, and the accepted `iat` window. */
 export interface ProofExpectation {
@@ -93,7 +93,8 @@ async function checkHeader(header: Record<string, unknown>, expected: ProofExpec
 }
 
 /**
- * RFC 9449 §4.3 checks of a DPoP proof for resource access, done locally with WebCrypto: one
+ * RFC 9449 §4.3 checks of a DPoP proof for resource access, done locally with the runtime's
+ * primitives (`expected.crypto`: WebCrypto from the root entry, node:crypto from `/node`): one
  * compact JWS, `typ` `dpop+jwt`, an `alg` of `algs`, a public `jwk` and a signature that verifies
  * with it, `htm`, `htu`, `iat` inside the window, a `jti` of at most `MAX_JTI_LENGTH` characters
  * and `ath` = SHA-256 of the token. Whether the token is bound to the key (`cnf.jkt`) is Authlete's

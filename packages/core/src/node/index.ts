@@ -1,8 +1,10 @@
 /**
  * `@authlete-guard/core/node`: the Node.js side of the core. The same guard and authorization
- * server as the root entry, whose Authlete client keeps an undici keep-alive pool per Authlete
- * origin (the root entry's client uses `fetch`), and `fromNodeRequest` for `IncomingMessage`.
- * The Express, Fastify and Koa adapters are built on it.
+ * server as the root entry (`createNodeGuard`, `createNodeAuthorizationServer`), whose Authlete
+ * client keeps an undici keep-alive pool per Authlete origin (`createNodeAuthleteClient`; the root
+ * entry's client uses `fetch`), `fromNodeRequest` for `IncomingMessage`, and the Node part of the
+ * adapter kit (`writeDenial`, the Express and Fastify request mappings). The Express, Fastify, Koa
+ * and NestJS adapters are built on it. Every entry of the core shares one copy of each module.
  */
 import type { Dispatcher } from 'undici'
 import { clientOnTransport } from '../authlete/client'
@@ -10,13 +12,18 @@ import { resolveAuthleteConfig } from '../authlete/config'
 import { createFetchTransport } from '../authlete/fetch-transport'
 import { createAuthorizationServer as createWebAuthorizationServer } from '../authorization-server'
 import type { AuthorizationServer, AuthorizationServerOptions } from '../authorization-server/types'
-import { createGuardWith } from '../guard'
+import { createGuardWith, type Guard } from '../guard'
 import { nodeCrypto } from './crypto'
-import { invalid, isClient } from '../options'
-import type { AuthleteClient, AuthleteOptions, Guard, GuardOptions } from '../types'
+import { invalid } from '../errors'
+import { isClient, type GuardOptions } from '../options'
+import type { AuthleteClient, AuthleteOptions } from '../types'
 import { createUndiciTransport } from './undici-transport'
 
 export { fromNodeRequest } from './request'
+export { setDecisionHeaders, writeDenial } from '../kit/node-response'
+export type { HttpAnswer } from '../kit/node-response'
+export { fromExpressRequest, fromFastifyRequest, sendFastifyDenial } from '../kit/node-frameworks'
+export type { ExpressLikeRequest, FastifyLikeReply, FastifyLikeRequest } from '../kit/node-frameworks'
 
 /**
  * Default number of keep-alive connections to one Authlete origin. An uncached guard serves at most
@@ -24,7 +31,7 @@ export { fromNodeRequest } from './request'
  * default does not cap realistic load; calls beyond it wait in a bounded queue.
  *
  * @example
- * createGuard({ authlete: { ...authlete, connections: DEFAULT_CONNECTIONS * 2 } })
+ * createNodeGuard({ authlete: { ...authlete, connections: DEFAULT_CONNECTIONS * 2 } })
  */
 export const DEFAULT_CONNECTIONS = 128
 
@@ -33,7 +40,7 @@ export const DEFAULT_CONNECTIONS = 128
  * once (500, `ERR_AUTHLETE_OVERLOADED`) instead of queueing without bound while Authlete is slow.
  *
  * @example
- * createGuard({ authlete: { ...authlete, maxQueued: DEFAULT_MAX_QUEUED * 4 } })
+ * createNodeGuard({ authlete: { ...authlete, maxQueued: DEFAULT_MAX_QUEUED * 4 } })
  */
 export const DEFAULT_MAX_QUEUED = 1024
 
@@ -47,7 +54,7 @@ export interface NodeAuthleteOptions extends AuthleteOptions {
   dispatcher?: Dispatcher | undefined
 }
 
-/** `createGuard` options on Node: `authlete` may carry the pool's options. */
+/** `createNodeGuard` options: `authlete` may carry the pool's options. The Node adapters' `GuardOptions`. */
 export type NodeGuardOptions = Omit<GuardOptions, 'authlete'> & { authlete: NodeAuthleteOptions | AuthleteClient }
 
 /** `createAuthorizationServer` options on Node: `authlete` may carry the pool's options. */
@@ -59,11 +66,11 @@ export type NodeAuthorizationServerOptions = Omit<AuthorizationServerOptions, 'a
  * the root entry's `createAuthleteClient`.
  *
  * @example
- * import { createAuthleteClient } from '@authlete-guard/core/node'
- * const authlete = createAuthleteClient({ ...authleteOptionsFromEnv(), connections: 64 })
- * const guard = createGuard({ authlete }) // share one pool between a guard and an authorization server
+ * import { createNodeAuthleteClient, createNodeGuard } from '@authlete-guard/core/node'
+ * const authlete = createNodeAuthleteClient({ ...authleteOptionsFromEnv(), connections: 64 })
+ * const guard = createNodeGuard({ authlete }) // share one pool between a guard and an authorization server
  */
-export function createAuthleteClient(options: NodeAuthleteOptions): AuthleteClient {
+export function createNodeAuthleteClient(options: NodeAuthleteOptions): AuthleteClient {
   const config = resolveAuthleteConfig(options, ['connections', 'maxQueued', 'dispatcher'])
   const connections = options.connections ?? DEFAULT_CONNECTIONS
   if (!Number.isInteger(connections) || connections < 1) invalid('authlete.connections must be a positive integer.')
@@ -78,18 +85,19 @@ export function createAuthleteClient(options: NodeAuthleteOptions): AuthleteClie
 
 function nodeClient<T extends { authlete: NodeAuthleteOptions | AuthleteClient }>(options: T): T {
   if (!options || typeof options !== 'object' || options.authlete === undefined || options.authlete === null || isClient(options.authlete)) return options
-  return { ...options, authlete: createAuthleteClient(options.authlete) }
+  return { ...options, authlete: createNodeAuthleteClient(options.authlete) }
 }
 
 /**
  * `createGuard` of the root entry, with an Authlete client on an undici keep-alive pool and the
  * DPoP checks on `node:crypto` (synchronous hashing, verification without a thread-pool hop).
+ * The Node adapters (Express, Fastify, Koa, NestJS) export it as their `createGuard`.
  *
  * @example
- * import { createGuard } from '@authlete-guard/core/node'
- * const guard = createGuard({ authlete: { ...authleteOptionsFromEnv(), connections: 32 } })
+ * import { createNodeGuard } from '@authlete-guard/core/node'
+ * const guard = createNodeGuard({ authlete: { ...authleteOptionsFromEnv(), connections: 32 } })
  */
-export function createGuard(options: NodeGuardOptions): Guard {
+export function createNodeGuard(options: NodeGuardOptions): Guard {
   return createGuardWith(nodeClient(options) as GuardOptions, nodeCrypto)
 }
 
@@ -98,9 +106,42 @@ export function createGuard(options: NodeGuardOptions): Guard {
  * client on an undici keep-alive pool.
  *
  * @example
- * import { createAuthorizationServer } from '@authlete-guard/core/node'
- * const as = createAuthorizationServer({ authlete: authleteOptionsFromEnv(), publicUrl: 'https://as.example.com' })
+ * import { createNodeAuthorizationServer } from '@authlete-guard/core/node'
+ * const as = createNodeAuthorizationServer({ authlete: authleteOptionsFromEnv(), publicUrl: 'https://as.example.com' })
  */
-export function createAuthorizationServer(options: NodeAuthorizationServerOptions): AuthorizationServer {
+export function createNodeAuthorizationServer(options: NodeAuthorizationServerOptions): AuthorizationServer {
   return createWebAuthorizationServer(nodeClient(options) as AuthorizationServerOptions)
 }
+
+// The names /node had before: each meant something other than the root's (or /authorization-server's)
+// function of the same name. One name, one meaning: the Node functions are named for what they are.
+
+/**
+ * @deprecated Use `createNodeGuard` (the same function). The root entry's `createGuard` is the
+ * `fetch`-based guard; this name will be removed in the next major version.
+ *
+ * @example
+ * import { createNodeGuard } from '@authlete-guard/core/node'
+ * const guard = createNodeGuard({ authlete: authleteOptionsFromEnv() })
+ */
+export const createGuard: typeof createNodeGuard = createNodeGuard
+
+/**
+ * @deprecated Use `createNodeAuthleteClient` (the same function). The root entry's
+ * `createAuthleteClient` is the `fetch`-based client; this name will be removed in the next major version.
+ *
+ * @example
+ * import { createNodeAuthleteClient } from '@authlete-guard/core/node'
+ * const authlete = createNodeAuthleteClient({ ...authleteOptionsFromEnv(), connections: 64 })
+ */
+export const createAuthleteClient: typeof createNodeAuthleteClient = createNodeAuthleteClient
+
+/**
+ * @deprecated Use `createNodeAuthorizationServer` (the same function). `/authorization-server`'s
+ * `createAuthorizationServer` is the `fetch`-based one; this name will be removed in the next major version.
+ *
+ * @example
+ * import { createNodeAuthorizationServer } from '@authlete-guard/core/node'
+ * const as = createNodeAuthorizationServer({ authlete: authleteOptionsFromEnv(), publicUrl: 'https://as.example.com' })
+ */
+export const createAuthorizationServer: typeof createNodeAuthorizationServer = createNodeAuthorizationServer

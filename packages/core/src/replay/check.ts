@@ -1,8 +1,6 @@
 import type { ProofCrypto } from '../dpop/crypto'
 import { AuthleteGuardError } from '../errors'
-import { noStoreHeaders } from '../response-headers'
 import { storeCall } from '../store-call'
-import type { DenyDecision } from '../types'
 import { isMemoryReplayStore, isReplayLimited, type ReplayLimited, type ReplayStore } from './store'
 
 /** One proof as the replay store files it: `key`, a hash of service, key thumbprint and `jti`; `owner`, the service's hash and the thumbprint. No secret. */
@@ -49,17 +47,4 @@ export function createReplayCheck(store: ReplayStore, ttlMs: number, proofCrypto
       return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(answer.retryAfterSeconds)) }
     },
   }
-}
-
-/** `error_description` of the 429 for a key with too many proofs inside the replay window. */
-export const REPLAY_LIMITED_DESCRIPTION = 'Too many DPoP proofs of this key are inside the replay window; retry later.'
-
-/**
- * The denial for a proof the store would not take (its key holds its share, or the store is full):
- * 429 `too_many_requests` with `Retry-After`, not cacheable; `DPoP-Nonce` when Authlete gave one.
- */
-export function denyReplayLimited(limited: ReplayLimited, dpopNonce: string | undefined): DenyDecision {
-  const headers = { 'Retry-After': String(limited.retryAfterSeconds), ...noStoreHeaders('application/json', dpopNonce) }
-  const body = JSON.stringify({ error: 'too_many_requests', error_description: REPLAY_LIMITED_DESCRIPTION })
-  return { allowed: false, status: 429, headers, body, error: 'too_many_requests', errorDescription: REPLAY_LIMITED_DESCRIPTION }
 }

@@ -1,4 +1,4 @@
-import type { RequestLike } from './types'
+import type { RequestLike } from '../types'
 
 /**
  * Build a `RequestLike` from a fetch `Request` (Next.js route handlers, edge-style handlers).

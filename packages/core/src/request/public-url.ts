@@ -1,6 +1,6 @@
 import { headerValues } from './headers'
 import { splitList, trustedElementIndex } from './trust-proxy'
-import type { RequestLike, TrustProxy } from './types'
+import type { RequestLike, TrustProxy } from '../types'
 
 /** Where the guard takes the public origin of a request from, for `htu`. */
 export interface PublicUrlOptions {

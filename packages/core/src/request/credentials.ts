@@ -1,5 +1,5 @@
 import { headerValues } from './headers'
-import type { RequestLike } from './types'
+import type { RequestLike } from '../types'
 
 /** The access token and proof a request presents. */
 export interface PresentedCredentials {

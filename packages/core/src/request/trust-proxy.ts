@@ -1,4 +1,4 @@
-import type { TrustProxy } from './types'
+import type { TrustProxy } from '../types'
 
 /**
  * Which element of a comma-separated forwarded header to believe, or `undefined` to believe none.

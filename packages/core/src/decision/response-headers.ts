@@ -1,9 +1,3 @@
-/** `dpopNonce` of an Authlete reply when it is a usable one. */
-export function dpopNonceOf(reply: { dpopNonce?: unknown } | undefined): string | undefined {
-  const nonce = reply?.dpopNonce
-  return typeof nonce === 'string' && nonce !== '' ? nonce : undefined
-}
-
 /**
  * The headers every answer that carries an OAuth result has (RFC 6750 §3, RFC 6749 §5.1,
  * RFC 9449 §8): the content type, no caching, and `DPoP-Nonce` whenever Authlete gave a nonce.

@@ -1,6 +1,7 @@
-import { challengeFor, deny, stringArray, type ChallengeOptions } from '../decision'
-import type { DenyDecision, IntrospectionResponse, RouteOptions } from '../types'
-
+import type { AccessTokenInfo, Decision, DenyDecision, IntrospectionResponse, RouteOptions } from '../types'
+import { stringArray, toAccessTokenInfo } from './access-token-info'
+import { challengeFor, type SchemeChallenge } from './challenge'
+import { deny } from './deny'
 
 /**
  * A route's requirements judged against token facts Authlete already returned, with Authlete's
@@ -12,7 +13,7 @@ import type { DenyDecision, IntrospectionResponse, RouteOptions } from '../types
 export function unmetRequirement(
   facts: IntrospectionResponse,
   route: RouteOptions,
-  context: ChallengeOptions & { scheme: 'DPoP' | 'Bearer' },
+  context: SchemeChallenge,
   now: number,
 ): DenyDecision | undefined {
   const challenge = (error: string, description: string, params: Array<[string, string]> = []) =>
@@ -41,4 +42,23 @@ export function unmetRequirement(
     }
   }
   return undefined
+}
+
+/**
+ * Stage judge: a route against facts Authlete already gave (a cache hit, a coalesced miss, a
+ * stacked guard): the first unmet requirement's denial, else an allow with `auth` from the facts.
+ * Either carries `nonce` as `DPoP-Nonce`, the nonce the client must use next.
+ *
+ * @example
+ * const decision = judge(entry.facts, entry.nonce, 'cache', { scopes: ['read'] }, { scheme: 'DPoP', dpopAlgs: DEFAULT_DPOP_ALGS }, Date.now())
+ */
+export function judge(facts: IntrospectionResponse, nonce: string | undefined, source: AccessTokenInfo['source'], route: RouteOptions, context: SchemeChallenge, now: number): Decision {
+  const unmet = unmetRequirement(facts, route, context, now)
+  if (unmet) {
+    if (nonce) unmet.headers['DPoP-Nonce'] = nonce
+    return unmet
+  }
+  const headers: Record<string, string> = {}
+  if (nonce) headers['DPoP-Nonce'] = nonce
+  return { allowed: true, auth: toAccessTokenInfo(facts, context.scheme, source), headers }
 }

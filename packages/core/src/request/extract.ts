@@ -1,35 +1,35 @@
-import { denyCredentials, type ChallengeOptions } from './decision'
+import { extractCredentials, type CredentialsFailure } from './credentials'
 import { resolvePublicUrl, type FixedPublicUrl } from './public-url'
-import { extractCredentials } from './request'
-import type { DenyDecision, IntrospectionRequest, RequestLike, RouteOptions, TrustProxy } from './types'
+import type { IntrospectionRequest, RequestLike, RouteOptions, TrustProxy } from '../types'
 
-/** What `extract` needs from the guard's configuration. */
-export interface ExtractContext extends ChallengeOptions {
+/** What `extract` needs from the guard's configuration: where the public URL comes from. */
+export interface ExtractContext {
   fixed?: FixedPublicUrl | undefined
   trustProxy?: TrustProxy | undefined
 }
 
+/**
+ * The request's `/auth/introspection` body, or why it is refused without asking Authlete: a
+ * `CredentialsFailure` value (kind, description, scheme) that the decision stage renders.
+ */
 export type Extraction =
   | { ok: true; scheme: 'DPoP' | 'Bearer'; body: IntrospectionRequest; path: string }
-  | { ok: false; denial: DenyDecision }
+  | CredentialsFailure
 
 /**
- * Stage 1 of a check (pure): request + route -> the `/auth/introspection` body, or the denial
- * when the request can be refused without asking Authlete.
+ * Stage 1 of a check (pure): request + route -> the `/auth/introspection` body, or the failure
+ * when the request can be refused without asking Authlete (`denyCredentials` renders it).
  *
  * @example
- * const extraction = extractIntrospectionRequest(request, { scopes: ['read'] }, { dpopAlgs: DEFAULT_DPOP_ALGS })
- * if (extraction.ok) console.log(extraction.body.htu) // else send extraction.denial
+ * const extraction = extractIntrospectionRequest(request, { scopes: ['read'] }, { trustProxy: 1 })
+ * if (extraction.ok) console.log(extraction.body.htu) // else console.log(extraction.kind, extraction.description)
  */
 export function extractIntrospectionRequest(request: RequestLike, route: RouteOptions, context: ExtractContext): Extraction {
-  const challengeOptions: ChallengeOptions = { ...context, scopes: route.scopes }
   const credentials = extractCredentials(request)
-  if (!credentials.ok) return { ok: false, denial: denyCredentials(credentials, challengeOptions) }
+  if (!credentials.ok) return credentials
 
   const url = resolvePublicUrl(request, { fixed: context.fixed, trustProxy: context.trustProxy })
-  if (!url.ok) {
-    return { ok: false, denial: denyCredentials({ ok: false, kind: 'invalid_request', description: url.reason, scheme: credentials.scheme }, challengeOptions) }
-  }
+  if (!url.ok) return { ok: false, kind: 'invalid_request', description: url.reason, scheme: credentials.scheme }
 
   const body: IntrospectionRequest = { token: credentials.token }
   if (route.scopes !== undefined) body.scopes = [...route.scopes]

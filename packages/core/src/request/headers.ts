@@ -1,4 +1,4 @@
-import type { HeadersLike } from './types'
+import type { HeadersLike } from '../types'
 
 /**
  * Every value of a header, in order. A Node record may hold an array (repeated header) or a

@@ -1,6 +1,17 @@
 /** Parameters of one `WWW-Authenticate` challenge, in order. `undefined` values are skipped. */
 export type ChallengeParams = Array<[name: string, value: string | undefined]>
 
+/** How the guard's own challenges look. */
+export interface ChallengeOptions {
+  realm?: string | undefined
+  dpopAlgs: readonly string[]
+  /** The route's required scopes, advertised in the no-credentials challenge. */
+  scopes?: readonly string[] | undefined
+}
+
+/** The challenge options of one request, with the scheme it used. */
+export type SchemeChallenge = ChallengeOptions & { scheme: 'DPoP' | 'Bearer' }
+
 function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 }
@@ -71,4 +82,19 @@ export function parseChallengeError(value: string | null | undefined): { error?:
     i = j
   }
   return out
+}
+
+/** The guard's own `DPoP` challenge: realm, `params`, and the `algs` it accepts. */
+export function dpopChallenge(options: ChallengeOptions, params: ChallengeParams = []): string {
+  return renderChallenge('DPoP', [['realm', options.realm], ...params, ['algs', options.dpopAlgs.join(' ')]])
+}
+
+/** The guard's own `Bearer` challenge: realm and `params`. */
+export function bearerChallenge(options: ChallengeOptions, params: ChallengeParams = []): string {
+  return renderChallenge('Bearer', [['realm', options.realm], ...params])
+}
+
+/** The guard's own challenge for a request of `scheme` (realm, params, and `algs` for DPoP). */
+export function challengeFor(scheme: 'DPoP' | 'Bearer', options: ChallengeOptions, params: ChallengeParams): string {
+  return scheme === 'DPoP' ? dpopChallenge(options, params) : bearerChallenge(options, params)
 }

@@ -1,4 +1,4 @@
-import type { AllowDecision, DenyDecision } from './types'
+import type { AllowDecision, DenyDecision } from '../types'
 
 /**
  * A denial as a fetch `Response`: the guard's status, headers (`WWW-Authenticate`, `DPoP-Nonce`,
