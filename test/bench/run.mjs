@@ -31,18 +31,26 @@
 //   3. 100 concurrent requests with one token against the cached guard (Authlete calls counted).
 //   4. 1,000,000 distinct tokens through a guard with the default limits (heap growth).
 //
+// A/B of a change: BENCH_BUILDS names other checkouts with their packages built (e.g. a git worktree
+// with one mechanism switched off); a variant `cacheOn@name` is the cacheOn server with the adapter
+// and core of checkout `name`, run in the same interleaved rounds as `cacheOn`, and the report's
+// A/B table gives their ratios round by round (median, lowest..highest).
+//
+// A full default run writes its report, with the machine, Node version, date and commit, to
+// test/bench/RESULTS.md (BENCH_RESULTS=file: any run's report to that file).
 // Exit code: 0 when the run completed, whatever the targets say (they are printed met/MISSED);
 // 1 when the harness failed (a child died, a variant answered errors, ...).
 // Options: --no-heap (skip the 1M-token run), --profile[=variant] (a V8 CPU profile of that
 // server, default the cache-on one: where its main thread spends time, top self time in packages/core),
 // --quick (short rounds, to check the harness). Env: BENCH_ROUNDS, BENCH_WINDOW_MS, BENCH_WARMUP_MS,
-// BENCH_VARIANTS (a comma list of variant ids), BENCH_LATENCIES (comma list of Authlete latencies
-// in ms, default 0,20), BENCH_FIXED_RATE (R in req/s).
-import { fork } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+// BENCH_VARIANTS (a comma list of variant ids, each `id` or `id@build`), BENCH_BUILDS (name=dir,...),
+// BENCH_LATENCIES (comma list of Authlete latencies in ms, default 0,20), BENCH_FIXED_RATE (R in
+// req/s), BENCH_RESULTS (file for the report), BENCH_RAW (file for every round's figures, JSON lines).
+import { execFileSync, fork } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import os, { availableParallelism, tmpdir } from 'node:os'
+import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { rpc } from './lib/ipc.mjs'
@@ -97,8 +105,32 @@ const ALL_VARIANTS = [
   { id: 'auth0', label: 'express-oauth2-jwt-bearer', kind: 'jwt' },
   { id: 'undici', label: 'hand-written undici call', kind: 'emu' },
 ]
-// BENCH_VARIANTS=bare,cacheOn: a subset (the targets that need a missing variant are not printed).
-const VARIANTS = process.env.BENCH_VARIANTS ? ALL_VARIANTS.filter((v) => process.env.BENCH_VARIANTS.split(',').includes(v.id)) : ALL_VARIANTS
+// BENCH_BUILDS=name=dir,...: other checkouts of this repository with their packages built (e.g. a
+// git worktree with one mechanism switched off). A variant `id@name` is variant `id` with the
+// adapter (and so the core) loaded from that checkout; `A/B` in the report compares it, round by
+// round, with `id` from this one.
+const BUILDS = new Map()
+for (const pair of (process.env.BENCH_BUILDS ?? '').split(',').filter((x) => x.trim() !== '')) {
+  const [name, dir] = pair.split('=').map((x) => x?.trim())
+  const entry = dir && resolve(dir, 'packages/express/dist/index.js')
+  if (!name || !/^[\w-]+$/.test(name) || !entry || !existsSync(entry)) {
+    console.error(`bench: BENCH_BUILDS wants name=dir pairs, dir a checkout with packages/express/dist built; got ${JSON.stringify(pair)}`)
+    process.exit(1)
+  }
+  BUILDS.set(name, { dir: resolve(dir), entry })
+}
+/** `id` or `id@build` (BENCH_BUILDS) as a variant. */
+function variantOf(spec) {
+  const [id, build] = spec.trim().split('@')
+  const v = ALL_VARIANTS.find((x) => x.id === id)
+  if (!v || (build !== undefined && !BUILDS.has(build))) {
+    console.error(`bench: unknown variant ${JSON.stringify(spec)} in BENCH_VARIANTS (variants: ${ALL_VARIANTS.map((x) => x.id).join(', ')}; builds: ${[...BUILDS.keys()].join(', ') || 'none, see BENCH_BUILDS'})`)
+    process.exit(1)
+  }
+  return build === undefined ? v : { ...v, id: `${id}@${build}`, base: id, build, entry: BUILDS.get(build).entry, label: `${v.label} [${build}]` }
+}
+// BENCH_VARIANTS=bare,cacheOn,cacheOn@other: these, in this order (the targets that need a missing variant are not printed).
+const VARIANTS = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',').map(variantOf) : ALL_VARIANTS
 
 // ---------------------------------------------------------------- children and cleanup
 
@@ -204,7 +236,8 @@ await Promise.all(
     const execArgv = profile === v.id ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
     const env = {
       BENCH_SERVER: JSON.stringify({
-        variant: v.id,
+        variant: v.base ?? v.id,
+        adapter: v.entry, // undefined: @authlete-guard/express of this checkout
         emu: { url: emulator.url, serviceId: emulator.serviceId, accessToken: emulator.accessToken },
         jwt: { issuerBaseURL: issuer, audience },
         publicUrl: PUBLIC_URL,
@@ -449,6 +482,19 @@ const heap = args.has('--no-heap') ? undefined : await new Promise((resolve) => 
 
 // ---------------------------------------------------------------- report
 
+// What the report prints, kept for RESULTS.md.
+const reportLines = []
+function say(text) {
+  reportLines.push(...String(text).split('\n'))
+  console.log(text)
+}
+
+// BENCH_RAW=file: every round's figures as JSON lines, for analysis outside this report.
+if (process.env.BENCH_RAW) {
+  const raw = (phase) => (r) => JSON.stringify({ phase, variant: r.variant, latency: r.latency, rate: r.rate ?? r.achievedRate, cpu: r.cpuMicros / r.serverRequests, p50: percentile(r.hist, 50), p99: Math.min(percentile(r.hist, 99), r.maxMs ?? Infinity), foreign: r.foreign?.share === undefined ? null : r.foreign.share * CPUS })
+  writeFileSync(process.env.BENCH_RAW, [...results.map(raw('saturation')), ...fixedResults.map(raw('fixed'))].join('\n') + '\n')
+}
+
 const table = []
 const header = ['Authlete', 'variant', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'req/s per round', 'non-2xx', 'Authlete calls/req']
 for (const latency of LATENCIES) {
@@ -460,30 +506,30 @@ for (const latency of LATENCIES) {
 }
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)))
 const line = (row) => row.map((cell, i) => (i === 1 || i === 7 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
-console.log('')
-console.log(`authlete-guard benchmark: Express 5, ${CONNECTIONS} connections, fresh ES256 DPoP proof per request; ${ROUNDS} interleaved round(s) of ${WINDOW_MS / 1000} s per variant and Authlete latency (A..E, E..A, ...; warm-up ${FIRST_WARMUP_MS / 1000} s, then ${WARMUP_MS / 1000} s); req/s = median round; p50/p99 over all rounds`)
-console.log(`node ${process.version}, ${CPUS} CPUs; emulator, server and load generator in separate processes on 127.0.0.1${profile ? `; ${profile} server under --cpu-prof` : ''}`)
+say('')
+say(`authlete-guard benchmark: Express 5, ${CONNECTIONS} connections, fresh ES256 DPoP proof per request; ${ROUNDS} interleaved round(s) of ${WINDOW_MS / 1000} s per variant and Authlete latency (A..E, E..A, ...; warm-up ${FIRST_WARMUP_MS / 1000} s, then ${WARMUP_MS / 1000} s); req/s = median round; p50/p99 over all rounds`)
+say(`node ${process.version}, ${CPUS} CPUs; emulator, server and load generator in separate processes on 127.0.0.1${profile ? `; ${profile} server under --cpu-prof` : ''}`)
 const foreign = [...results, ...fixedResults].map((r) => r.foreign).filter(Boolean)
 if (foreign.length > 0) {
   const mean = (foreign.reduce((a, f) => a + f.share, 0) / foreign.length) * CPUS
   const worst = Math.max(...foreign.map((f) => f.share)) * CPUS
   const steal = (foreign.reduce((a, f) => a + f.steal, 0) / foreign.length) * CPUS
-  console.log(`other processes on this machine during the timed windows: ${mean.toFixed(2)} CPU on average, ${worst.toFixed(2)} at worst (steal ${steal.toFixed(2)})${mean > 0.2 ? ' -- NOT a quiet machine: absolute figures are low and noisy; compare ratios' : ''}`)
+  say(`other processes on this machine during the timed windows: ${mean.toFixed(2)} CPU on average, ${worst.toFixed(2)} at worst (steal ${steal.toFixed(2)})${mean > 0.2 ? ' -- NOT a quiet machine: absolute figures are low and noisy; compare ratios' : ''}`)
 }
-console.log('')
-console.log(line(header))
-console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+say('')
+say(line(header))
+say(widths.map((w) => '-'.repeat(w)).join('  '))
 let lastLatency
 for (const row of table) {
-  if (lastLatency !== undefined && row[0] !== lastLatency) console.log('')
+  if (lastLatency !== undefined && row[0] !== lastLatency) say('')
   lastLatency = row[0]
-  console.log(line(row))
+  say(line(row))
 }
-console.log('')
+say('')
 
 // The fixed-rate phase: one rate for every variant, open loop, latency from each request's due time.
 const signed = (x, digits = 1) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`
-if (fixed.rate === undefined) console.log(`${fixed.note ?? 'no fixed-rate phase'}\n`)
+if (fixed.rate === undefined) say(`${fixed.note ?? 'no fixed-rate phase'}\n`)
 else {
   const fixedHeader = ['variant', 'req/s asked / achieved', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'server CPU µs/req', 'sent >1 ms late', 'non-2xx', 'Authlete calls/req']
   const fixedTable = []
@@ -495,22 +541,56 @@ else {
   }
   const fixedWidths = fixedHeader.map((h, i) => Math.max(h.length, ...fixedTable.map((row) => row[i].length)))
   const fixedLine = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(fixedWidths[i]) : cell.padStart(fixedWidths[i]))).join('  ')
-  console.log(`Fixed rate, Authlete +${FIXED_LATENCY} ms: ${fmtInt(fixed.rate)} req/s for every variant (${fixed.how}); open loop over the same ${CONNECTIONS} connections, request i due at t0 + i/R, latency counted from its due time (a request waiting for a free connection counts its wait); ${ROUNDS} interleaved round(s) of ${WINDOW_MS / 1000} s per variant after ${WARMUP_MS / 1000} s at the same rate; percentiles over all rounds`)
-  for (const { variant, saturation } of fixed.skipped) console.log(`  skipped: ${variant.label} (saturation ${saturation === undefined ? 'not measured' : `${fmtInt(saturation)} req/s`} < ${FIXED_HEADROOM} x ${fmtInt(fixed.rate)}: it could not sustain the rate)`)
-  console.log('')
-  if (fixedTable.length === 0) console.log('(no variant ran at the fixed rate)\n')
+  say(`Fixed rate, Authlete +${FIXED_LATENCY} ms: ${fmtInt(fixed.rate)} req/s for every variant (${fixed.how}); open loop over the same ${CONNECTIONS} connections, request i due at t0 + i/R, latency counted from its due time (a request waiting for a free connection counts its wait); ${ROUNDS} interleaved round(s) of ${WINDOW_MS / 1000} s per variant after ${WARMUP_MS / 1000} s at the same rate; percentiles over all rounds`)
+  for (const { variant, saturation } of fixed.skipped) say(`  skipped: ${variant.label} (saturation ${saturation === undefined ? 'not measured' : `${fmtInt(saturation)} req/s`} < ${FIXED_HEADROOM} x ${fmtInt(fixed.rate)}: it could not sustain the rate)`)
+  say('')
+  if (fixedTable.length === 0) say('(no variant ran at the fixed rate)\n')
   else {
-    console.log(fixedLine(fixedHeader))
-    console.log(fixedWidths.map((w) => '-'.repeat(w)).join('  '))
-    for (const row of fixedTable) console.log(fixedLine(row))
-    console.log('')
+    say(fixedLine(fixedHeader))
+    say(fixedWidths.map((w) => '-'.repeat(w)).join('  '))
+    for (const row of fixedTable) say(fixedLine(row))
+    say('')
   }
   const off = fixedAggregate('cacheOff')
   const hand = fixedAggregate('undici')
   if (off && hand) {
-    console.log(`Information (not a target): cache off vs the hand-written undici call at ${fmtInt(fixed.rate)} req/s: p50 ${signed(off.p50 - hand.p50, 2)} ms (${fmtMs(off.p50)} vs ${fmtMs(hand.p50)} ms), p99 ${signed(off.p99 - hand.p99, 2)} ms (${fmtMs(off.p99)} vs ${fmtMs(hand.p99)} ms)`)
-    console.log('')
+    say(`Information (not a target): cache off vs the hand-written undici call at ${fmtInt(fixed.rate)} req/s: p50 ${signed(off.p50 - hand.p50, 2)} ms (${fmtMs(off.p50)} vs ${fmtMs(hand.p50)} ms), p99 ${signed(off.p99 - hand.p99, 2)} ms (${fmtMs(off.p99)} vs ${fmtMs(hand.p99)} ms)`)
+    say('')
   }
+}
+
+// A/B: a variant of another build (BENCH_BUILDS) against the same variant of this checkout, round
+// by round: the two ran in the same interleaved round, so each ratio comes from the same minutes.
+const ab = VARIANTS.filter((v) => v.base !== undefined && VARIANTS.some((x) => x.id === v.base))
+if (ab.length > 0) {
+  const cpuOf = (r) => r.cpuMicros / r.serverRequests
+  const p99Of = (r) => Math.min(percentile(r.hist, 99), r.maxMs)
+  /** other / this for each round both ran; "median (lowest..highest)". */
+  const paired = (list, v, latency, figure) => {
+    const mine = list.filter((r) => r.variant === v.id && r.latency === latency)
+    const theirs = list.filter((r) => r.variant === v.base && r.latency === latency)
+    const ratios = mine.slice(0, theirs.length).map((r, i) => figure(r) / figure(theirs[i])).sort((a, b) => a - b)
+    if (ratios.length === 0) return '-'
+    const mid = ratios.length / 2
+    const median = ratios.length % 2 ? ratios[Math.floor(mid)] : (ratios[mid - 1] + ratios[mid]) / 2
+    return `${median.toFixed(3)} (${ratios[0].toFixed(2)}..${ratios[ratios.length - 1].toFixed(2)})`
+  }
+  const abHeader = ['variant', 'Authlete', 'req/s', 'server CPU µs/req', 'fixed-rate p99', 'fixed-rate CPU µs/req']
+  const abTable = []
+  for (const v of ab) {
+    for (const latency of LATENCIES) {
+      const fixedHere = latency === FIXED_LATENCY
+      abTable.push([v.label, `+${latency} ms`, paired(results, v, latency, (r) => r.rate), paired(results, v, latency, cpuOf), fixedHere ? paired(fixedResults, v, latency, p99Of) : '', fixedHere ? paired(fixedResults, v, latency, cpuOf) : ''])
+    }
+  }
+  const abWidths = abHeader.map((h, i) => Math.max(h.length, ...abTable.map((row) => row[i].length)))
+  const abLine = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(abWidths[i]) : cell.padStart(abWidths[i]))).join('  ')
+  say('A/B: each variant of another build (BENCH_BUILDS) over the same variant of this checkout, paired round by round; ratio other/this, median of the rounds (lowest..highest)')
+  say('')
+  say(abLine(abHeader))
+  say(abWidths.map((w) => '-'.repeat(w)).join('  '))
+  for (const row of abTable) say(abLine(row))
+  say('')
 }
 
 const targets = []
@@ -566,11 +646,11 @@ if (heap) {
 }
 
 const nameWidth = Math.max(...targets.map((t) => t.name.length))
-console.log('Targets')
-for (const t of targets) console.log(`  ${t.ok ? 'met   ' : 'MISSED'}  ${t.name.padEnd(nameWidth)}  ${t.figures}`)
+say('Targets')
+for (const t of targets) say(`  ${t.ok ? 'met   ' : 'MISSED'}  ${t.name.padEnd(nameWidth)}  ${t.figures}`)
 const missed = targets.filter((t) => !t.ok).length
-console.log('')
-console.log(`${targets.length - missed} of ${targets.length} targets met. ${fmtInt(signing.signed)} proofs signed before their rounds (${(signing.signMs / 1000).toFixed(1)} s). Total ${((performance.now() - started) / 1000).toFixed(0)} s.`)
+say('')
+say(`${targets.length - missed} of ${targets.length} targets met. ${fmtInt(signing.signed)} proofs signed before their rounds (${(signing.signMs / 1000).toFixed(1)} s). Total ${((performance.now() - started) / 1000).toFixed(0)} s.`)
 
 if (profile) {
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
@@ -590,14 +670,58 @@ if (profile) {
     for (const r of busy) groups.set(where(r), (groups.get(where(r)) ?? 0) + r.micros)
     const pct = (micros) => `${((micros / total) * 100).toFixed(1).padStart(5)}%`
     const short = (url) => url.replace(/^file:\/\/.*?\/(packages|node_modules)\//, '$1/').replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')
-    console.log(`\nCPU profile of the ${profile} server, whole run, share of busy main-thread time (WebCrypto calls show up as jobPromise in node:internal/crypto/util; their libuv-thread part is not sampled):`)
-    for (const [name, micros] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(micros)}  ${name}`)
-    console.log('\nTop self time:')
-    for (const r of busy.slice(0, 15)) console.log(`  ${pct(r.micros)}  ${r.name}  ${short(r.url)}:${r.line}`)
-    console.log('\nTop self time in packages/core:')
-    for (const r of busy.filter((r) => r.url.includes('/packages/core/')).slice(0, 15)) console.log(`  ${pct(r.micros)}  ${r.name}  ${short(r.url)}:${r.line}`)
-    console.log(`\n(profile: ${join(profileDir, file)})`)
+    say(`\nCPU profile of the ${profile} server, whole run, share of busy main-thread time (WebCrypto calls show up as jobPromise in node:internal/crypto/util; their libuv-thread part is not sampled):`)
+    for (const [name, micros] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 12)) say(`  ${pct(micros)}  ${name}`)
+    say('\nTop self time:')
+    for (const r of busy.slice(0, 15)) say(`  ${pct(r.micros)}  ${r.name}  ${short(r.url)}:${r.line}`)
+    say('\nTop self time in packages/core:')
+    for (const r of busy.filter((r) => r.url.includes('/packages/core/')).slice(0, 15)) say(`  ${pct(r.micros)}  ${r.name}  ${short(r.url)}:${r.line}`)
+    say(`\n(profile: ${join(profileDir, file)})`)
   }
 } else if (profileDir) rmSync(profileDir, { recursive: true, force: true })
+
+// ---------------------------------------------------------------- RESULTS.md
+
+// A full default run (`pnpm bench`: no option, no BENCH_* setting) writes test/bench/RESULTS.md,
+// the committed record of the figures; BENCH_RESULTS=file writes any run's report to that file.
+const SETTINGS = ['BENCH_ROUNDS', 'BENCH_WINDOW_MS', 'BENCH_WARMUP_MS', 'BENCH_VARIANTS', 'BENCH_LATENCIES', 'BENCH_FIXED_RATE', 'BENCH_BUILDS', 'BENCH_HEAP_TOKENS', 'BENCH_HEAP_BUDGET_MS']
+const changed = [...argv, ...SETTINGS.filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`)]
+const resultsFile = process.env.BENCH_RESULTS || (changed.length === 0 ? join(here, 'RESULTS.md') : undefined)
+if (failed) console.log('\n(no results file written: the harness failed)')
+else if (!resultsFile) console.log(`\n(test/bench/RESULTS.md not written: not a default run (${changed.join(' ')}); BENCH_RESULTS=file writes this report there)`)
+else {
+  writeFileSync(resultsFile, resultsMarkdown(changed))
+  console.log(`\nWritten to ${relative(process.cwd(), resultsFile) || resultsFile}.`)
+}
+
+/** RESULTS.md: the machine, Node.js, date and commit, then the report as printed. */
+function resultsMarkdown(changed) {
+  const cpus = os.cpus()
+  let commit = 'unknown'
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    // not a git checkout
+  }
+  const lines = [...reportLines]
+  while (lines[0] === '') lines.shift()
+  return [
+    '# `pnpm bench` results',
+    '',
+    'Written by `test/bench/run.mjs` at the end of a full default run (`pnpm bench`); not edited by hand.',
+    'What each figure and target means: [Measuring: `pnpm bench`](../../docs/caching-and-performance.md#measuring-pnpm-bench).',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${[...new Set(cpus.map((c) => c.model.trim()))].join(', ')}, ${cpus.length} CPUs (${CPUS} available to Node.js), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ${os.type()} ${os.release()} ${os.arch()}`,
+    `- Node.js ${process.version}`,
+    `- commit: ${commit}`,
+    `- settings: ${changed.length === 0 ? 'defaults' : changed.join(' ')}`,
+    '',
+    '```text',
+    ...lines,
+    '```',
+    '',
+  ].join('\n')
+}
 
 process.exit(failed ? 1 : 0)

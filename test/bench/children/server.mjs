@@ -1,14 +1,16 @@
 // The Express 5 server under test, one variant per process. The parent brackets each timed
 // window with mark-start / mark-end and gets this process's CPU time and request count for it.
 import http from 'node:http'
+import { pathToFileURL } from 'node:url'
 import express from 'express'
 import { Pool } from 'undici'
-import { createGuard, createMemoryReplayStore, protect } from '@authlete-guard/express'
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer'
 import { serve } from '../lib/ipc.mjs'
 
 const config = JSON.parse(process.env.BENCH_SERVER)
 const { variant, emu, jwt, publicUrl, replayMaxEntries } = config
+// The adapter (and with it the core) of this checkout, or of another one (run.mjs: BENCH_BUILDS).
+const { createGuard, createMemoryReplayStore, protect } = await import(config.adapter ? pathToFileURL(config.adapter).href : '@authlete-guard/express')
 const route = { scopes: ['read'] }
 const closers = []
 
