@@ -6,21 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createGuard, validateRouteOptions, type RouteOptions } from '../src'
 import { createAuthorizationServer } from '../src/authorization-server'
 import { createAuthorizationServer as createNodeAuthorizationServer, createGuard as createNodeGuard } from '../src/node'
+import { thrown } from './support/thrown'
 
 // Constructed only, never called: nothing is sent anywhere.
 const V2 = { baseUrl: 'https://api.authlete.com', apiKey: '1234', apiSecret: 'api-secret' }
 const V3 = { baseUrl: 'https://us.authlete.com', serviceId: '715948317', accessToken: 'service-token' }
 const V2_REASON = /dpopNonceRequired cannot be enforced: Authlete API V2 has no DPoP nonces.*Use API V3/
-
-/** The error a call throws; fails the test when it throws nothing. */
-function thrown(run: () => unknown): { code?: string; message: string } {
-  try {
-    run()
-  } catch (error) {
-    return error as { code?: string; message: string }
-  }
-  throw new Error('expected a throw, got none')
-}
 
 describe('dpopNonceRequired with Authlete API V2 throws ERR_INVALID_CONFIG naming the reason', () => {
   const v2Guard = createGuard({ authlete: V2 })

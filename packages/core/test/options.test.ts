@@ -4,20 +4,11 @@ import { describe, expect, it } from 'vitest'
 import { createGuard, validateRouteOptions, type GuardOptions, type RouteOptions } from '../src'
 import { createAuthorizationServer } from '../src/authorization-server'
 import { useAuthleteStub } from './support/authlete-stub'
+import { thrown } from './support/thrown'
 
 const stub = useAuthleteStub()
 // Options built at collection time point nowhere: those tests only construct, they never call.
 const v3 = (extra: Record<string, unknown> = {}, baseUrl = 'https://us.authlete.com') => ({ baseUrl, serviceId: '715948317', accessToken: 'service-token', timeoutMs: 1000, ...extra })
-
-/** The error a call throws; fails the test when it throws nothing. */
-function thrown(run: () => unknown): { code?: string; message: string } {
-  try {
-    run()
-  } catch (error) {
-    return error as { code?: string; message: string }
-  }
-  throw new Error('expected a throw, got none')
-}
 
 describe('unknown option keys throw ERR_INVALID_CONFIG naming the key and the near miss', () => {
   it.each<[string, () => unknown, RegExp]>([
