@@ -3,9 +3,8 @@ import { callIntrospection } from './authlete/introspection'
 import { checkReady } from './authlete/ready'
 import { dpopNonceOf, resultCodeOf } from './authlete/reply'
 import { hashedOnce } from './authlete/service'
-import { cacheKeyOf, type CachedIntrospection, type IntrospectionCache } from './cache/introspection-cache'
-import { cacheCall, keep, lookup, nonceFits } from './cache/lookup'
-import { refreshDue, refreshRequest, type RefreshScheduler, refreshSchedulerOf, refusedByRefresh } from './cache/refresh-ahead'
+import { cacheKeyOf, type IntrospectionCache } from './cache/introspection-cache'
+import { keep, lookup, nonceFits } from './cache/lookup'
 import type { SchemeChallenge } from './decision/challenge'
 import { decide } from './decision/decide'
 import { denyCredentials, denyReplayLimited, denyServerError } from './decision/deny'
@@ -46,7 +45,7 @@ export interface Guard {
  * (request -> credentials and htu, pure), reuse (a stacked guard on the same request), verify the
  * DPoP proof locally (WebCrypto, RFC 9449 §4.3), the replay lookup, the cache or Authlete (one call
  * shared by concurrent misses), judge (reply or cached facts -> decision), remember the proof's
- * `jti` (replay store) before allowing, and refresh-ahead. Misconfiguration throws here, with code
+ * `jti` (replay store) before allowing. Misconfiguration throws here, with code
  * `ERR_INVALID_CONFIG`; a bad request or a failing Authlete or store is a denial, never an exception.
  *
  * @example
@@ -76,7 +75,6 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
     report: createReporter(resolved.rest.onError),
     // Keyed by the request's header bag: the same object for every guard a request passes through.
     proven: new WeakMap(),
-    scheduleRefresh: refreshSchedulerOf(options),
   }
   return {
     check: (request, route = {}) => observeCheck(request, route, (detailed) => run(guard, request, route, detailed), guard.onDecision),
@@ -102,8 +100,6 @@ interface Pipeline {
   maxFutureSeconds: number
   onDecision: ((event: CheckEvent) => void) | undefined
   proven: ProvenRequests
-  /** Tests only (`REFRESH_SCHEDULER`, cache/refresh-ahead.ts): handed each background refresh, to await it. */
-  scheduleRefresh: RefreshScheduler | undefined
 }
 
 /** One request as the stages see it: what it presents, for which route, and how to answer it. */
@@ -163,14 +159,13 @@ async function verifyAndIntrospect(guard: Pipeline, p: Presentation, earlier: Pr
   const cacheable = guard.cache !== undefined && !p.body.clientCertificate && (proof === undefined || proof.signatureVerified)
   const key = cacheable ? cacheKeyOf(service, tokenHash!, p.scheme, proof?.jkt) : undefined
   const hit = key === undefined ? undefined : await lookup(guard.cache!, key, guard.now, p.route, proof)
-  const found: Found = hit ? { kind: 'facts', facts: { response: hit.facts, nonce: hit.nonce, source: 'cache' }, hit } : await introspect(guard, key, p, proof)
+  const found: Found = hit ? { kind: 'facts', facts: { response: hit.facts, nonce: hit.nonce, source: 'cache' } } : await introspect(guard, key, p, proof)
   if (found.kind === 'refused') return refusedByAuthlete(guard, found, p, proof, tokenHash)
   const decision = found.kind === 'allowed' ? found.decision : judge(found.facts.response, found.facts.nonce, found.facts.source, p.route, p.challenge, guard.now())
   if (!decision.allowed) return { decision, source: found.facts.source }
 
   const refused = await remember(guard, record, proof, decision, p)
   if (refused) return refused
-  if (found.kind === 'facts' && found.hit && !p.route.dpopNonceRequired) refresh(guard, key!, found.hit, p)
   prove(guard.proven, p.request, p.body, p.route, decision, earlier, guard.now())
   return { decision, source: found.facts.source }
 }
@@ -187,8 +182,8 @@ type Found =
   | ({ kind: 'refused' } & Introspected & { decision: DenyDecision })
   /** Authlete allowed this request, having judged its route itself. */
   | { kind: 'allowed'; decision: AllowDecision; facts: Facts }
-  /** Facts to judge the route against: a cache entry (`hit`, refreshed ahead once allowed) or a coalesced leader's. */
-  | { kind: 'facts'; facts: Facts; hit?: CachedIntrospection }
+  /** Facts to judge the route against: a cache entry's or a coalesced leader's. */
+  | { kind: 'facts'; facts: Facts }
 
 interface Facts {
   response: IntrospectionResponse
@@ -260,33 +255,6 @@ async function remember(guard: Pipeline, record: ProofRecord | undefined, proof:
 function replayed(proof: CheckedProof, p: Presentation): Outcome {
   const decision = denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: 'The DPoP proof has been used before.', scheme: p.scheme }, p.challenge)
   return { decision, source: 'local', reason: { check: 'replay', proofJkt: proof.jkt } }
-}
-
-/**
- * Stage refresh (refresh-ahead): an allowed request served by an entry in the last fifth of its
- * life (`refreshDue`) re-introspects its presentation in the background, without the route's
- * requirements (`refreshRequest`), one call per entry at a time, so a busy token never waits for
- * Authlete when its entry runs out. OK renews the entry; a definite "no" ends it (the next request
- * asks Authlete); anything else (Authlete's INTERNAL_SERVER_ERROR, an unknown action, a failed
- * call) is reported and leaves the entry to its end.
- */
-function refresh(guard: Pipeline, key: string, entry: CachedIntrospection, p: Presentation): void {
-  const cache = guard.cache!
-  if (!refreshDue(entry, cache.ttlMs, guard.now())) return
-  const shared = cache.coalesce(key, () => askAuthlete(guard, refreshRequest(p.body), { ...guard.context, scheme: p.scheme }))
-  if (!shared.leader) return
-  const report = (error: AuthleteGuardError) => guard.report(error, 'introspection', p.request, p.path)
-  const done = shared.result
-    .then(({ decision, response }) => {
-      const at = guard.now()
-      if (decision.allowed) return keep(cache, key, response, entry.jkt, dpopNonceOf(response), at)
-      if (decision.cause) report(decision.cause)
-      // Unusable from now on, in any store: get() never serves an entry past `until`.
-      if (refusedByRefresh(response)) return cacheCall(cache, cache.set(key, { ...entry, until: at }, at))
-      return undefined
-    })
-    .catch((error: unknown) => report(asGuardError(error, 'background refresh of a cached introspection')))
-  guard.scheduleRefresh?.(done)
 }
 
 /** The route options, checked against this guard's Authlete too; a bad route denies (500) rather than drop the check it meant. */

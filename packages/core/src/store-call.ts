@@ -6,13 +6,11 @@ export const STORE_TIMEOUT_MS = 2000
 /**
  * A store call bounded in time: a store that rejects or does not answer within `STORE_TIMEOUT_MS`
  * becomes `ERR_STORE_UNAVAILABLE`, which denies (500): a failing store never allows, nor hangs.
- * The built-in in-memory stores answer at once (`inMemory`): no deadline timer for them.
  */
-export function storeCall<T>(promise: Promise<T>, what: string, inMemory: boolean): Promise<T> {
+export function storeCall<T>(promise: Promise<T>, what: string): Promise<T> {
   const unavailable = (error: unknown): never => {
     throw new AuthleteGuardError('ERR_STORE_UNAVAILABLE', `The ${what} failed: ${(error as Error)?.message ?? 'unknown error'}.`, { cause: error })
   }
-  if (inMemory) return promise.catch(unavailable)
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS)

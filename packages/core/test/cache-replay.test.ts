@@ -2,10 +2,9 @@
 // proof is accepted once (cached or not, one guard or two sharing a store); a cached allow never
 // serves another scope, scheme or key, an expired token, or a request with a bad proof; concurrent
 // misses share one Authlete call; a failing store denies.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { createGuard, createMemoryReplayStore, type GuardErrorEvent, type GuardOptions, type ReplayStore, type RequestLike } from '../src'
-import { REFRESH_SCHEDULER } from '../src/cache/refresh-ahead'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>
 const ORIGIN = 'https://api.example.com'
@@ -108,14 +107,6 @@ describe('replay protection (RFC 9449 §11.1), on by default', () => {
     now = 1000
     expect(await replay.remember('c', 1000)).toBe(true)
     expect(await replay.remember('a', 1000)).toBe(true)
-  })
-  it('an in-memory store is known as one across separate copies of the module (the root and /node bundles)', async () => {
-    const first = await import('../src/replay/store')
-    vi.resetModules()
-    const second = await import('../src/replay/store')
-    expect(second.isMemoryReplayStore).not.toBe(first.isMemoryReplayStore) // two copies indeed
-    expect(second.isMemoryReplayStore(first.createMemoryReplayStore())).toBe(true)
-    expect(second.isMemoryReplayStore({ remember: async () => true })).toBe(false)
   })
   it('through the guard, a full in-memory store denies the new proof: 429 with Retry-After, nothing reported', async () => {
     const events: GuardErrorEvent[] = []
@@ -221,78 +212,19 @@ describe('the introspection cache (opt-in)', () => {
     expect(!after.allowed && after.status).toBe(401)
     await guard.close()
   })
-  describe('refresh-ahead: a hit in the last fifth of its entry\'s life also asks Authlete, in the background', () => {
-    let refreshes: Array<Promise<void>> = [] // the background refreshes the test's guard started
-    beforeEach(() => void (refreshes = []))
-    const refreshing = (options: Partial<GuardOptions>) => guardWith({ ...options, [REFRESH_SCHEDULER]: (refresh: Promise<void>) => void refreshes.push(refresh) } as Partial<GuardOptions>)
-    // Awaits every refresh started so far (its store write included), then counts introspections.
-    // A refresh starts before the check that started it resolves: one that should not have started is counted too.
-    const settled = async () => {
-      await Promise.all(refreshes)
-      return introspections()
-    }
-    it('renews the entry: served from the cache past its first TTL, with one background call', async () => {
-      const guard = refreshing({ cache: { ttlMs: 10_000 } })
-      const token = await bound()
-      const start = introspections()
-      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-      clock = 3_000 // not yet in the last fifth: no call
-      const early = await guard.check(dpopRequest(token, await freshProof(token)))
-      expect(early.allowed && early.auth.source).toBe('cache')
-      expect(await settled()).toBe(start + 1)
-      clock = 8_500 // the last fifth: served from the cache, refreshed behind it
-      const late = await guard.check(dpopRequest(token, await freshProof(token)))
-      expect(late.allowed && late.auth.source).toBe('cache')
-      expect(await settled()).toBe(start + 2)
-      clock = 12_000 // past the first entry's end: the renewed one serves
-      const renewed = await guard.check(dpopRequest(token, await freshProof(token)))
-      expect(renewed.allowed && renewed.auth.source).toBe('cache')
-      expect(introspections()).toBe(start + 2)
-      await guard.close()
-    })
-    it('a revoked token: the refresh drops the entry, so the next request is refused before the TTL', async () => {
-      const guard = refreshing({ cache: { ttlMs: 10_000 } })
-      const token = await bound()
-      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-      await revoke(token)
-      const before = introspections()
-      clock = 8_500
-      const lagging = await guard.check(dpopRequest(token, await freshProof(token)))
-      expect(lagging.allowed && lagging.auth.source).toBe('cache')
-      expect(await settled()).toBe(before + 1)
-      clock = 8_600 // the entry would live until 10,000: the refresh's answer dropped it
-      const refused = await guard.check(dpopRequest(token, await freshProof(token)))
-      expect(!refused.allowed && refused.status).toBe(401)
-      await guard.close()
-    })
-    it('a refresh that fails leaves the entry to its TTL and is reported', async () => {
-      const events: GuardErrorEvent[] = []
-      const guard = refreshing({ cache: { ttlMs: 10_000 }, onError: (e) => events.push(e) })
-      const token = await bound()
-      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-      emu.faults.inject({ type: 'status', status: 503 }, { times: 1, path: '/auth/introspection' })
-      const before = introspections()
-      clock = 8_500
-      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-      await settled()
-      expect(events.map((e) => e.error.code)).toEqual(['ERR_AUTHLETE_HTTP_STATUS'])
-      clock = 8_600 // still within the entry's life: served, and refreshed again (Authlete is back)
-      const served = await guard.check(dpopRequest(token, await freshProof(token)))
-      expect(served.allowed && served.auth.source).toBe('cache')
-      expect(await settled()).toBe(before + 2)
-      await guard.close()
-    })
-    it('an entry that ends with the token (expiresAt) is not refreshed', async () => {
-      const guard = refreshing({ cache: { ttlMs: 3_600_000 } })
-      const token = (await emu.createToken({ subject: 'alice', scopes: ['read'], dpopKeyThumbprint: key.thumbprint, accessTokenDuration: 60 })).accessToken
-      expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
-      const before = introspections()
-      clock = 59_000
-      const hit = await guard.check(dpopRequest(token, await freshProof(token)))
-      expect(hit.allowed && hit.auth.source).toBe('cache')
-      expect(await settled()).toBe(before)
-      await guard.close()
-    })
+  it('no refresh-ahead: a hit just before the entry\'s end asks nothing of Authlete, and the entry ends at its TTL', async () => {
+    const guard = guardWith({ cache: { ttlMs: 10_000 } })
+    const token = await bound()
+    const start = introspections()
+    expect((await guard.check(dpopRequest(token, await freshProof(token)))).allowed).toBe(true)
+    clock = 9_900
+    const late = await guard.check(dpopRequest(token, await freshProof(token)))
+    expect(late.allowed && late.auth.source).toBe('cache')
+    clock = 10_001 // the entry made at 0 has ended, and nothing renewed it
+    const after = await guard.check(dpopRequest(token, await freshProof(token)))
+    expect(after.allowed && after.auth.source).toBe('authlete')
+    expect(introspections()).toBe(start + 2)
+    await guard.close()
   })
   it('a nonce-requiring route is served from the cache only with the last nonce Authlete issued', async () => {
     const guard = guardWith({ cache: true })

@@ -36,6 +36,7 @@ it('/node: the undici-pool client, the guard and the authorization server on it,
   expect(Object.keys(node).sort()).toEqual([
     'DEFAULT_CONNECTIONS',
     'DEFAULT_MAX_QUEUED',
+    'DEFAULT_VERIFY',
     'createAuthleteClient', // deprecated: createNodeAuthleteClient
     'createAuthorizationServer', // deprecated: createNodeAuthorizationServer
     'createGuard', // deprecated: createNodeGuard

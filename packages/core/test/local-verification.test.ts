@@ -95,3 +95,21 @@ describe('each failing check is a local 401 invalid_dpop_proof, Authlete is not 
     await strict.close()
   })
 })
+
+describe('a proof header already checked is remembered per process, its alg still judged per guard', () => {
+  it('a header one guard accepted (ES256) is refused by a guard whose dpopAlgs leave ES256 out, without Authlete', async () => {
+    const narrow = createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, publicUrl: 'https://api.example.com', dpopAlgs: ['RS256'] })
+    try {
+      // The same key, so the same header: the first check remembers it.
+      expect((await guard.check(request(await proof()))).allowed).toBe(true)
+      const before = emu.requests.length
+      const refused = await narrow.check(request(await proof()))
+      expect(!refused.allowed && [refused.status, refused.error, refused.errorDescription]).toEqual([401, 'invalid_dpop_proof', 'The DPoP proof\'s alg is not one of RS256.'])
+      expect(emu.requests.length).toBe(before)
+      // And the remembered header still passes the first guard.
+      expect((await guard.check(request(await proof()))).allowed).toBe(true)
+    } finally {
+      await narrow.close()
+    }
+  })
+})

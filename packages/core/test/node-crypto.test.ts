@@ -1,12 +1,13 @@
 // The /node guard checks DPoP proofs with node:crypto instead of WebCrypto: the same answers for
 // every algorithm, valid and forged alike (the root entry's checks are pinned in local-verification).
-import { availableParallelism } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 import { fixtureKeyPair } from '../../../test/fixtures/keys'
 import { createGuard as createWebGuard, type Guard, type RequestLike } from '../src'
 import { createGuard as createNodeGuard } from '../src/node'
-import { createNodeCrypto, liveSample, nodeCrypto, poolWorthIt } from '../src/node/crypto'
+import { createNodeCrypto } from '../src/node/crypto'
+import { isAuthleteGuardError } from '../src/errors'
+import { thrown } from './support/thrown'
 import { verifyAlgorithm } from '../src/dpop/algorithms'
 import { jwkThumbprint } from '../src/dpop/jwk'
 import { webCrypto } from '../src/dpop/crypto'
@@ -31,6 +32,11 @@ const make = (create: typeof createWebGuard) => {
   guards.push(guard)
   return guard
 }
+const makeInline: typeof createWebGuard = (options) => {
+  const guard = createNodeGuard({ ...options, verify: 'inline' })
+  guards.push(guard)
+  return guard
+}
 
 describe.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const)('%s', (alg) => {
   let key: DpopKeyPair
@@ -42,7 +48,8 @@ describe.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'E
   })
   it.each([
     ['WebCrypto (root entry)', createWebGuard],
-    ['node:crypto (/node)', createNodeGuard as typeof createWebGuard],
+    ['node:crypto on the thread pool (/node default)', createNodeGuard as typeof createWebGuard],
+    ["node:crypto on the calling thread (/node, verify: 'inline')", makeInline],
   ])('%s: a valid proof passes, a forged signature and a foreign jwk fail locally', async (_name, create) => {
     const guard = make(create)
     const valid = await createDpopProof(key, { htm: 'GET', htu: HTU, accessToken: token })
@@ -59,7 +66,7 @@ describe.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'E
 
 describe('the primitives agree', () => {
   it('SHA-256 in base64url: node:crypto and WebCrypto give the same digest', async () => {
-    for (const text of ['', 'a', 'Zx9.~_-', 'é€😀', 'x'.repeat(10_000)]) expect(nodeCrypto.sha256(text)).toBe(await webCrypto.sha256(text))
+    for (const text of ['', 'a', 'Zx9.~_-', 'é€😀', 'x'.repeat(10_000)]) expect(createNodeCrypto('pool').sha256(text)).toBe(await webCrypto.sha256(text))
   })
 })
 
@@ -67,7 +74,7 @@ describe.each([
   ['on the thread pool', true],
   ['on the calling thread', false],
 ] as const)('node:crypto signature checks %s', (_name, pool) => {
-  const primitives = createNodeCrypto({ pool })
+  const primitives = createNodeCrypto(pool ? 'pool' : 'inline')
   it.each(['RS256', 'PS384', 'ES256', 'ES512', 'EdDSA'] as const)('%s: the same answers as WebCrypto for a valid, a forged and a tampered proof', async (alg) => {
     const [key, other] = await Promise.all([fixtureKeyPair(alg), fixtureKeyPair(alg, { index: 1 })])
     const proof = await createDpopProof(key, { htm: 'GET', htu: HTU })
@@ -92,53 +99,15 @@ describe.each([
   })
 })
 
-describe('poolWorthIt: the thread pool only while the event loop is busy and another CPU is idle', () => {
-  const block = (ms: number) => {
-    const end = performance.now() + ms
-    while (performance.now() < end) {
-      // a synchronous stretch: the event loop is busy
-    }
-  }
-  const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-  it('decides on the last sample, taken at most every 100 ms', async () => {
-    const samples = [
-      { busy: 0.9, idleCpus: 1.2 }, // busy loop, a free CPU: the pool
-      { busy: 0.9, idleCpus: 0.2 }, // busy loop, but every CPU taken: the pool would only queue
-      { busy: 0.2, idleCpus: 1.5 }, // an idle loop: no hop
-    ]
-    let taken = 0
-    const worth = poolWorthIt(() => samples[taken++]!)
-    expect(worth()).toBe(false) // nothing sampled yet
-    await idle(110)
-    expect(worth()).toBe(true)
-    expect(worth()).toBe(true) // within 100 ms: the same answer, no new sample
-    expect(taken).toBe(1)
-    await idle(110)
-    expect(worth()).toBe(false)
-    await idle(110)
-    expect(worth()).toBe(false)
-    expect(taken).toBe(3)
+describe('verify: where /node checks signatures', () => {
+  it.each([['pool'], ['inline'], [undefined]] as const)('verify %s is accepted', (verify) => {
+    const guard = createNodeGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, verify })
+    guards.push(guard)
+    expect(typeof guard.check).toBe('function')
   })
-  it('the live sample: a busy stretch reads as busy, an idle one as idle; idle CPUs within the machine', async () => {
-    const sample = liveSample()
-    block(150)
-    const busy = sample()
-    expect(busy.busy).toBeGreaterThan(0.8)
-    await idle(200)
-    const quiet = sample()
-    expect(quiet.busy).toBeLessThan(0.5)
-    for (const s of [busy, quiet]) expect(s.idleCpus >= 0 && s.idleCpus <= availableParallelism() + 0.01).toBe(true)
-  })
-  it('a pool decided per check: a promise while busy, a boolean while idle, the same answer', async () => {
-    let busy = true
-    const primitives = createNodeCrypto({ pool: () => busy })
-    const key = await createDpopKeyPair('ES256')
-    const [h, p, sig] = (await createDpopProof(key, { htm: 'GET', htu: HTU })).split('.') as [string, string, string]
-    const jwk = key.publicJwk as Parameters<typeof primitives.verify>[2]
-    const args = ['ES256', verifyAlgorithm('ES256', jwk)!, jwk, `ES256 ${await jwkThumbprint(jwk, webCrypto.sha256)}`, new Uint8Array(Buffer.from(sig, 'base64url')), `${h}.${p}`] as const
-    const onPool = primitives.verify(...args)
-    expect(onPool instanceof Promise && (await onPool)).toBe(true)
-    busy = false
-    expect(primitives.verify(...args)).toBe(true)
+  it.each([['threads'], [true], ['POOL']] as const)('verify %s throws ERR_INVALID_CONFIG at start-up', (verify) => {
+    const error = thrown(() => createNodeGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, verify: verify as never }))
+    expect(isAuthleteGuardError(error) && error.code).toBe('ERR_INVALID_CONFIG')
+    expect(String((error as Error).message)).toContain("verify must be 'pool' or 'inline'")
   })
 })

@@ -68,8 +68,6 @@ export function cacheKeyOf(serviceHash: string, tokenHash: string, scheme: 'DPoP
 /** The guard's introspection cache: a store of entries, plus the coalescing of misses. */
 export interface IntrospectionCache {
   readonly ttlMs: number
-  /** The built-in in-memory store: it answers at once (no deadline needed). */
-  readonly inMemory: boolean
   get(key: string, now: number): Promise<CachedIntrospection | undefined>
   set(key: string, entry: CachedIntrospection, now: number): Promise<void>
   /** Concurrent misses for one key share one load; the first caller's `load` runs. */
@@ -102,7 +100,6 @@ export function createIntrospectionCache(options: CacheOptions): IntrospectionCa
   const inflight = new Map<string, Promise<unknown>>()
   return {
     ttlMs,
-    inMemory: options.store === undefined,
     async get(key, now) {
       const entry = await store.get(key)
       // Whatever the store says, an entry past its time is never served.

@@ -3,9 +3,9 @@ import { storeCall } from '../store-call'
 import type { IntrospectionResponse, RouteOptions } from '../types'
 import type { CachedIntrospection, IntrospectionCache } from './introspection-cache'
 
-/** A call to the introspection cache's store, bounded in time unless it is the built-in one. */
-export function cacheCall<T>(cache: IntrospectionCache, promise: Promise<T>): Promise<T> {
-  return storeCall(promise, 'introspection cache store', cache.inMemory)
+/** A call to the introspection cache's store, bounded in time. */
+export function cacheCall<T>(promise: Promise<T>): Promise<T> {
+  return storeCall(promise, 'introspection cache store')
 }
 
 /** Whether facts carrying `nonce` serve this request: none where none is required, else the nonce its proof carries. */
@@ -19,11 +19,11 @@ export function nonceFits(nonce: string | undefined, route: RouteOptions, proof:
  * guard asks Authlete.
  */
 export async function lookup(cache: IntrospectionCache, key: string, now: () => number, route: RouteOptions, proof: CheckedProof | undefined): Promise<CachedIntrospection | undefined> {
-  const entry = await cacheCall(cache, cache.get(key, now()))
+  const entry = await cacheCall(cache.get(key, now()))
   return entry && entry.facts.expiresAt! > now() && nonceFits(entry.nonce, route, proof) ? entry : undefined
 }
 
 /** Keep an OK reply for one presentation: reusable for `ttlMs`, never past the token's `expiresAt`. */
 export function keep(cache: IntrospectionCache, key: string, facts: IntrospectionResponse, jkt: string | undefined, nonce: string | undefined, now: number): Promise<void> {
-  return cacheCall(cache, cache.set(key, { facts, jkt, nonce, until: Math.min(now + cache.ttlMs, facts.expiresAt!) }, now))
+  return cacheCall(cache.set(key, { facts, jkt, nonce, until: Math.min(now + cache.ttlMs, facts.expiresAt!) }, now))
 }

@@ -5,7 +5,7 @@ import type { PublicJwk } from './jwk'
 /**
  * The primitives the guard's DPoP checks need. The root entry uses WebCrypto (every runtime);
  * `@authlete-guard/core/node` plugs in `node:crypto`, which on Node hashes synchronously and
- * verifies without a thread-pool round trip: the fastest correct primitive each runtime has.
+ * verifies on libuv's thread pool or on the calling thread, as the guard's `verify` option says.
  */
 export interface ProofCrypto {
   /** base64url(SHA-256(UTF-8 text)). */

@@ -13,13 +13,14 @@ import { createFetchTransport } from '../authlete/fetch-transport'
 import { createAuthorizationServer as createWebAuthorizationServer } from '../authorization-server'
 import type { AuthorizationServer, AuthorizationServerOptions } from '../authorization-server/types'
 import { createGuardWith, type Guard } from '../guard'
-import { nodeCrypto } from './crypto'
+import { createNodeCrypto, DEFAULT_VERIFY, type VerifyOn } from './crypto'
 import { invalid } from '../errors'
 import { isClient, type GuardOptions } from '../options'
 import type { AuthleteClient, AuthleteOptions } from '../types'
 import { createUndiciTransport } from './undici-transport'
 
 export { fromNodeRequest } from './request'
+export { DEFAULT_VERIFY, type VerifyOn } from './crypto'
 export { setDecisionHeaders, writeDenial } from '../kit/node-response'
 export type { HttpAnswer } from '../kit/node-response'
 export { fromExpressRequest, fromFastifyRequest, sendFastifyDenial } from '../kit/node-frameworks'
@@ -55,7 +56,18 @@ export interface NodeAuthleteOptions extends AuthleteOptions {
 }
 
 /** `createNodeGuard` options: `authlete` may carry the pool's options. The Node adapters' `GuardOptions`. */
-export type NodeGuardOptions = Omit<GuardOptions, 'authlete'> & { authlete: NodeAuthleteOptions | AuthleteClient }
+export type NodeGuardOptions = Omit<GuardOptions, 'authlete'> & {
+  authlete: NodeAuthleteOptions | AuthleteClient
+  /**
+   * Where DPoP signatures are checked: `'pool'` (libuv's thread pool; the event loop only hands the
+   * check over) or `'inline'` (the calling thread, no thread hop: for a process with one CPU).
+   * Default `DEFAULT_VERIFY`.
+   */
+  verify?: VerifyOn | undefined
+}
+
+/** The two signature-check placements, built once: a guard picks one by `verify`. */
+const proofCryptoOn = { pool: createNodeCrypto('pool'), inline: createNodeCrypto('inline') }
 
 /** `createAuthorizationServer` options on Node: `authlete` may carry the pool's options. */
 export type NodeAuthorizationServerOptions = Omit<AuthorizationServerOptions, 'authlete'> & { authlete: NodeAuthleteOptions | AuthleteClient }
@@ -90,7 +102,8 @@ function nodeClient<T extends { authlete: NodeAuthleteOptions | AuthleteClient }
 
 /**
  * `createGuard` of the root entry, with an Authlete client on an undici keep-alive pool and the
- * DPoP checks on `node:crypto` (synchronous hashing, verification without a thread-pool hop).
+ * DPoP checks on `node:crypto` (synchronous hashing; signatures on libuv's thread pool, or on the
+ * calling thread with `verify: 'inline'`).
  * The Node adapters (Express, Fastify, Koa, NestJS) export it as their `createGuard`.
  *
  * @example
@@ -98,7 +111,10 @@ function nodeClient<T extends { authlete: NodeAuthleteOptions | AuthleteClient }
  * const guard = createNodeGuard({ authlete: { ...authleteOptionsFromEnv(), connections: 32 } })
  */
 export function createNodeGuard(options: NodeGuardOptions): Guard {
-  return createGuardWith(nodeClient(options) as GuardOptions, nodeCrypto)
+  if (!options || typeof options !== 'object') return createGuardWith(options as GuardOptions, proofCryptoOn[DEFAULT_VERIFY])
+  const { verify = DEFAULT_VERIFY, ...rest } = options
+  if (verify !== 'pool' && verify !== 'inline') invalid(`verify must be 'pool' or 'inline' (got ${JSON.stringify(verify)}).`)
+  return createGuardWith(nodeClient(rest) as GuardOptions, proofCryptoOn[verify])
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ProofCrypto } from '../dpop/crypto'
 import { AuthleteGuardError } from '../errors'
 import { storeCall } from '../store-call'
-import { isMemoryReplayStore, isReplayLimited, type ReplayLimited, type ReplayStore } from './store'
+import { isReplayLimited, type ReplayLimited, type ReplayStore } from './store'
 
 /** One proof as the replay store files it: `key`, a hash of service, key thumbprint and `jti`; `owner`, the service's hash and the thumbprint. No secret. */
 export interface ProofRecord {
@@ -28,7 +28,6 @@ function unexpected(call: string): never {
 
 /** The replay stage of a guard with `store`: proofs are remembered for `ttlMs` (the `iat` window). */
 export function createReplayCheck(store: ReplayStore, ttlMs: number, proofCrypto: ProofCrypto): ReplayCheck {
-  const inMemory = isMemoryReplayStore(store)
   return {
     record(service, proof) {
       const owner = `${service}.${proof.jkt}`
@@ -37,11 +36,11 @@ export function createReplayCheck(store: ReplayStore, ttlMs: number, proofCrypto
     },
     async seen(record) {
       if (typeof store.seen !== 'function') return false
-      const answer: unknown = await storeCall(store.seen(record.key, record.owner), WHAT, inMemory)
+      const answer: unknown = await storeCall(store.seen(record.key, record.owner), WHAT)
       return typeof answer === 'boolean' ? answer : unexpected('seen')
     },
     async remember(record) {
-      const answer: unknown = await storeCall(store.remember(record.key, ttlMs, record.owner), WHAT, inMemory)
+      const answer: unknown = await storeCall(store.remember(record.key, ttlMs, record.owner), WHAT)
       if (typeof answer === 'boolean') return answer
       if (!isReplayLimited(answer) || typeof answer.retryAfterSeconds !== 'number' || !Number.isFinite(answer.retryAfterSeconds)) unexpected('remember')
       return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil(answer.retryAfterSeconds)) }

@@ -68,15 +68,6 @@ export const DEFAULT_REPLAY_MAX_ENTRIES = 100_000
  */
 export const DEFAULT_REPLAY_MAX_ENTRIES_PER_OWNER = 10_000
 
-/**
- * Marks stores made by `createMemoryReplayStore`: they answer at once, so the guard sets them no
- * deadline. A registered symbol, not a WeakSet: since code splitting one module instance backs the
- * root and `/node` of one format, but a process that loads both the ESM and the CJS build still has
- * two. (Issue 20 measured this shortcut within 3% of none: due for removal with the bench decisions.)
- */
-const MEMORY_STORE = Symbol.for('authlete-guard.memoryReplayStore')
-export const isMemoryReplayStore = (store: ReplayStore): boolean => (store as unknown as Record<symbol, unknown>)[MEMORY_STORE] === true
-
 /** Whether a store's answer to `remember` is a `ReplayLimited`. */
 export const isReplayLimited = (answer: unknown): answer is ReplayLimited =>
   typeof answer === 'object' && answer !== null && (answer as ReplayLimited).limited === true
@@ -161,6 +152,5 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
       return existing !== undefined && existing.expiry > now()
     },
   }
-  Object.defineProperty(store, MEMORY_STORE, { value: true })
   return store
 }

@@ -32,20 +32,6 @@ const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+
  * a WHATWG URL parser would read the host differently (percent-encoded, IPvFuture, bad IDNA).
  */
 export function normaliseAuthority(authority: string, scheme: string): string | undefined {
-  // Hosts repeat from request to request: remember the answers (bounded) instead of parsing a URL each time.
-  const key = `${scheme} ${authority}`
-  const known = authorities.get(key)
-  if (known !== undefined) return known === '' ? undefined : known
-  const result = parseAuthority(authority, scheme)
-  if (authorities.size >= MAX_REMEMBERED_AUTHORITIES) authorities.delete(authorities.keys().next().value!)
-  authorities.set(key, result ?? '')
-  return result
-}
-
-const MAX_REMEMBERED_AUTHORITIES = 512
-const authorities = new Map<string, string>()
-
-function parseAuthority(authority: string, scheme: string): string | undefined {
   const match = AUTHORITY.exec(authority)
   if (!match) return undefined
   const host = match[1]!.toLowerCase()
