@@ -132,13 +132,19 @@ describe('pnpm demo: the build step before it (examples/demo/build.mjs)', () => 
     expect(code).toBe(0)
   })
 
-  it('a changed source file rebuilds its package and the packages that depend on it, only', async () => {
+  /** A built checkout, `change` made to it, built again: Express and its dependent NestJS rebuilt, nothing else. */
+  async function rebuiltAfter(change: (root: string) => void) {
     const root = checkout()
     await buildIn(root)
     settle(root)
-    touch(join(root, 'packages', 'express', 'src', 'index.ts'))
+    change(root)
     const { output } = await buildIn(root)
     expect(builds(root).slice(4)).toEqual(['@authlete-guard/express', '@authlete-guard/nestjs'])
+    return { root, output }
+  }
+
+  it('a changed source file rebuilds its package and the packages that depend on it, only', async () => {
+    const { root, output } = await rebuiltAfter((root) => touch(join(root, 'packages', 'express', 'src', 'index.ts')))
     expect(output).toContain('  @authlete-guard/core: up to date, skipped\n')
     expect(output).toContain('  @authlete-guard/emulator: up to date, skipped\n')
     expect(output).toMatch(/building @authlete-guard\/express… built in \d+\.\d s \(packages\/express\/src\/index\.ts is newer than the build\)/)
@@ -155,12 +161,7 @@ describe('pnpm demo: the build step before it (examples/demo/build.mjs)', () => 
   })
 
   it('a missing built file rebuilds its package, then its dependents', async () => {
-    const root = checkout()
-    await buildIn(root)
-    settle(root)
-    rmSync(join(root, 'packages', 'express', 'dist', 'index.js'))
-    const { output } = await buildIn(root)
-    expect(builds(root).slice(4)).toEqual(['@authlete-guard/express', '@authlete-guard/nestjs'])
+    const { output } = await rebuiltAfter((root) => rmSync(join(root, 'packages', 'express', 'dist', 'index.js')))
     expect(output).toContain('(dist/index.js is missing)')
     expect(output).toContain('(@authlete-guard/express was rebuilt)')
   })

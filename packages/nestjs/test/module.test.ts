@@ -5,20 +5,10 @@ import { describe, expect, it, vi } from 'vitest'
 import { useAdapterTestbed } from '../../../test/support/adapter-testbed'
 import { Auth, AUTHLETE_GUARD, AuthleteGuardModule, isAuthleteGuardError, Protect, type AccessTokenInfo, type Guard, type RouteOptions } from '../src/index'
 import { ProtectGuard } from '../src/protect-guard'
-import { PLATFORMS, useNestApps, type Platform } from './nest-app'
+import { failure, PLATFORMS, useNestApps, type Platform } from './nest-app'
 
 const bed = useAdapterTestbed()
 const nest = useNestApps()
-
-/** The error `fn` throws or rejects with, for assertions outside a catch. */
-async function failure(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a failure, got none')
-}
 
 function expectConfigError(error: unknown, message: RegExp) {
   expect(isAuthleteGuardError(error) && error.code, String(error)).toBe('ERR_INVALID_CONFIG')

@@ -67,3 +67,13 @@ export function rawExchange(url: string, path: string, headers: Record<string, s
     socket.write(`${lines.join('\r\n')}\r\n\r\n`)
   })
 }
+
+/** The error `fn` throws or rejects with, for assertions outside a catch. */
+export async function failure(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a failure, got none')
+}

@@ -7,23 +7,13 @@ import 'reflect-metadata'
 import { Controller, Get } from '@nestjs/common'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Auth, AuthleteGuardModule, createGuard, isAuthleteGuardError, Protect, type AccessTokenInfo } from '../src/index'
-import { PLATFORMS, useNestApps, type Platform } from './nest-app'
+import { failure, PLATFORMS, useNestApps, type Platform } from './nest-app'
 
 const nest = useNestApps()
 // Constructed only: no request reaches Authlete in these tests, so the base URL is never used.
 const v2 = createGuard({ authlete: { baseUrl: 'http://127.0.0.1:9', apiKey: '1234', apiSecret: 'secret' } })
 const v3 = createGuard({ authlete: { baseUrl: 'http://127.0.0.1:9', serviceId: '1234', accessToken: 'token' } })
 afterAll(() => Promise.all([v2.close(), v3.close()]))
-
-/** The error `fn` throws or rejects with, for assertions outside a catch. */
-async function failure(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a failure, got none')
-}
 
 @Controller('api')
 class ApiController {
