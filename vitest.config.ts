@@ -21,6 +21,7 @@ const alias = Object.entries({
   nestjs: 'nestjs/src/index.ts',
   redis: 'redis/src/index.ts',
   opentelemetry: 'opentelemetry/src/index.ts',
+  mcp: 'mcp/src/index.ts',
 }).map(([name, path]) => ({ find: new RegExp(`^@authlete-guard/${name}$`), replacement: src(path) }))
 
 /**
@@ -44,7 +45,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 120_000,
     projects: [
-      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis', 'opentelemetry'].map((name) =>
+      ...['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis', 'opentelemetry', 'mcp'].map((name) =>
         project(name, [`packages/${name}/test/**/*.test.ts`, `!${DIST}`]),
       ),
       project('cross-package', ['test/**/*.test.ts', ...SLOW.map((glob) => `!${glob}`)]),

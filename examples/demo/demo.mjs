@@ -9,10 +9,12 @@ import { startAuthorizationServer } from './authorization-server.mjs'
 import { runClient } from './client.mjs'
 import * as t from './transcript.mjs'
 
-const FRAMEWORKS = ['express', 'fastify', 'koa', 'next', 'nestjs']
-const USAGE = `Usage: pnpm demo [--framework express|fastify|koa|next|nestjs] [--serve]
+const FRAMEWORKS = ['express', 'fastify', 'koa', 'next', 'nestjs', 'mcp']
+const USAGE = `Usage: pnpm demo [--framework express|fastify|koa|next|nestjs|mcp] [--serve]
 
-  --framework  the protected API's framework (default express)
+  --framework  the protected API's framework (default express); mcp: an MCP server (Express and
+               @authlete-guard/mcp) and the MCP SDK's own client, which discovers the
+               authorization server from the first 401 (emulator only)
   --serve      keep everything running and print commands to try it by hand
 
 With AUTHLETE_BASE_URL, AUTHLETE_SERVICE_APIKEY and AUTHLETE_SERVICE_ACCESSTOKEN (or
@@ -45,6 +47,7 @@ async function shutdown(code) {
 
 async function main() {
   const real = Boolean(process.env.AUTHLETE_BASE_URL)
+  if (real && values.framework === 'mcp') throw new Error('--framework mcp runs on the emulator only: unset AUTHLETE_BASE_URL.')
   let authlete
   let client
   let grant
@@ -65,6 +68,8 @@ async function main() {
     const code = await emulator.createAuthorizationCode({ subject: 'alice', scopes: ['profile'], redirectUri })
     grant = { grant_type: 'authorization_code', code, redirect_uri: redirectUri }
   }
+
+  if (values.framework === 'mcp') return runMcp(emulator, authlete) // emulator only: checked at the start
 
   const as = createAuthorizationServer({ authlete })
   const tokenServer = await startAuthorizationServer(as)
@@ -93,6 +98,19 @@ async function main() {
   }
 
   const failures = await runClient({ tokenUrl, apiUrl: api.url, client, grant })
+  console.log(failures === 0 ? `\n${t.green(t.bold('Every step behaved as expected.'))}` : `\n${t.red(t.bold(`${failures} step(s) did not behave as expected.`))}`)
+  await shutdown(failures === 0 ? 0 : 1)
+}
+
+/** `--framework mcp`: examples/demo/mcp.mjs, on the emulator. */
+async function runMcp(emulator, authlete) {
+  const { runMcpDemo } = await import('./mcp.mjs')
+  const { failures, keepRunning } = await runMcpDemo({ authlete, emulator, closers, serve: values.serve })
+  if (keepRunning) {
+    process.on('SIGINT', () => shutdown(0))
+    process.on('SIGTERM', () => shutdown(0))
+    return
+  }
   console.log(failures === 0 ? `\n${t.green(t.bold('Every step behaved as expected.'))}` : `\n${t.red(t.bold(`${failures} step(s) did not behave as expected.`))}`)
   await shutdown(failures === 0 ? 0 : 1)
 }

@@ -25,6 +25,7 @@ import * as hono from '@authlete-guard/hono'
 import * as koa from '@authlete-guard/koa'
 import * as nestjs from '@authlete-guard/nestjs'
 import * as next from '@authlete-guard/next'
+import * as mcp from '@authlete-guard/mcp'
 import * as opentelemetry from '@authlete-guard/opentelemetry'
 import * as redis from '@authlete-guard/redis'
 import {
@@ -61,6 +62,7 @@ const modules: Record<string, Record<string, unknown>> = {
   '@authlete-guard/nestjs': nestjs,
   '@authlete-guard/redis': redis,
   '@authlete-guard/opentelemetry': opentelemetry,
+  '@authlete-guard/mcp': mcp,
   '@authlete-guard/emulator': emulator,
 }
 

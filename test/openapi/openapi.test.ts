@@ -2,24 +2,34 @@
  * Issue 19 point 9: every request the SDK sends to the emulator, and every reply the emulator
  * returns, conforms to Authlete's OpenAPI subsets (reference §9): the 3.0.16 file for V3 paths, the
  * 2.3.12 file for V2 paths. Object schemas are closed, so an undeclared member fails; the only
- * exceptions are the documented ones (support.ts). Real flows over real HTTP on 127.0.0.1: the guard
+ * exceptions are the documented ones (support.ts), and so is `GET /service/configuration`
+ * (issue 21), which the subsets leave out. Real flows over real HTTP on 127.0.0.1: the guard
  * (fetch and /node clients) with Bearer and DPoP tokens, allowed and denied, nonce routes on V3;
  * the authorization server (token, PAR, UserInfo, client credentials); proofs signed with real keys.
  */
 import { readFileSync, existsSync } from 'node:fs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createGuard, type AuthleteOptions, type Guard, type RequestLike, type RouteOptions } from '@authlete-guard/core'
 import { createAuthorizationServer as createNodeAuthorizationServer, createGuard as createNodeGuard } from '@authlete-guard/core/node'
 import { createAuthorizationServer, type AuthorizationServer } from '@authlete-guard/core/authorization-server'
 import { createDpopKeyPair, createDpopProof, DEFAULT_CLIENT, startEmulator, type DpopKeyPair, type Emulator } from '@authlete-guard/emulator'
 import { fixtureKeyPair } from '../fixtures/keys'
+import { removeTestCertificates, testCertificates, type TestCertificate } from '../support/certs'
 import { checkExchanges, countByPath, loadSpec, readSpecText, SHARED_SPEC_DIR, SPEC_COPIES_DIR, SPEC_FILES, specPathOf, problemsOf, type ApiVersion, type SpecValidator } from './support'
 
 const SPECS: Record<ApiVersion, SpecValidator> = { V3: loadSpec('V3'), V2: loadSpec('V2') }
 const RS = 'https://rs.example.com'
 const AS = 'https://as.example.com'
 const REDIRECT_URI = 'https://client.example.org/cb'
-const PEM = '-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----'
+/** A real client certificate (PEM) and the same followed by its CA: the SDK sends the first as clientCertificate, the CA as clientCertificatePath (V3). */
+let PEM: string
+let PEM_WITH_CHAIN: string
+beforeAll(async () => {
+  const { clients, ca } = await testCertificates({ clients: 2 })
+  PEM = clients[0]!.certPem
+  PEM_WITH_CHAIN = clients[0]!.certPem + ca.certPem
+})
+afterAll(() => removeTestCertificates())
 const basic = (id: string | number, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(String(id))}:${encodeURIComponent(secret)}`).toString('base64')}`
 const CLIENT_BASIC = basic(DEFAULT_CLIENT.clientId, DEFAULT_CLIENT.clientSecret)
 const FORM_CLIENT = `client_id=${DEFAULT_CLIENT.clientId}&client_secret=${DEFAULT_CLIENT.clientSecret}`
@@ -102,7 +112,7 @@ async function driveGuard(guard: Guard): Promise<void> {
 /** The authorization server's traffic: token (three grants and a refusal), PAR, UserInfo. */
 async function driveAuthorizationServer(as: AuthorizationServer): Promise<void> {
   const tokenAt = async (form: string, headers: Record<string, string>, signer?: DpopKeyPair) =>
-    as.token({ method: 'POST', url: '/token', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded', ...headers, ...(signer ? { dpop: await createDpopProof(signer, { htm: 'POST', htu: `${AS}/token` }) } : {}) }, encrypted: true, clientCertificate: PEM }, form)
+    as.token({ method: 'POST', url: '/token', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded', ...headers, ...(signer ? { dpop: await createDpopProof(signer, { htm: 'POST', htu: `${AS}/token` }) } : {}) }, encrypted: true, clientCertificate: PEM_WITH_CHAIN }, form)
 
   const code = await emu.createAuthorizationCode({ subject: 'alice', scopes: ['openid', 'profile', 'email'], redirectUri: REDIRECT_URI, claims: ['name'] })
   const issued = await tokenAt(new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }).toString(), { authorization: CLIENT_BASIC }, key)
@@ -112,6 +122,9 @@ async function driveAuthorizationServer(as: AuthorizationServer): Promise<void> 
   expect(await tokenAt(`grant_type=refresh_token&refresh_token=${grant.refresh_token}`, { authorization: CLIENT_BASIC }, key)).toMatchObject({ status: 200 })
   expect(await tokenAt(`grant_type=client_credentials&scope=read&${FORM_CLIENT}`, {})).toMatchObject({ status: 200 })
   expect(await tokenAt('grant_type=client_credentials', { authorization: basic(DEFAULT_CLIENT.clientId, 'wrong') })).toMatchObject({ status: 401 })
+  // RFC 8707: a token with an audience (resources, accessTokenResources), and invalid_target.
+  expect(await tokenAt(`grant_type=client_credentials&resource=${encodeURIComponent(RS)}&${FORM_CLIENT}`, {})).toMatchObject({ status: 200 })
+  expect(await tokenAt(`grant_type=client_credentials&resource=%2Frelative&${FORM_CLIENT}`, {})).toMatchObject({ status: 400 })
 
   const par = async (form: string, authorization: string) =>
     as.pushedAuthorizationRequest({ method: 'POST', url: '/par', headers: { host: 'as.example.com', 'content-type': 'application/x-www-form-urlencoded', authorization, dpop: await createDpopProof(key, { htm: 'POST', htu: `${AS}/par` }) }, encrypted: true }, form)
@@ -153,6 +166,21 @@ describe.each(['V3', 'V2'] as const)('Authlete API %s: SDK requests and emulator
     closers.push(...servers.map((as) => () => as.close()))
     for (const as of servers) await driveAuthorizationServer(as)
     expectConforming(version, ['/auth/token', '/pushed_auth_req', '/auth/userinfo', '/auth/userinfo/issue'])
+    // Every token request carried the certificate, and its chain as clientCertificatePath on V3 only.
+    const tokenBodies = emu.requests.filter((r) => r.apiPath === '/auth/token').map((r) => r.body as Record<string, unknown>)
+    for (const body of tokenBodies) expect([typeof body.clientCertificate, Array.isArray(body.clientCertificatePath)]).toEqual(['string', version === 'V3'])
+  })
+
+  it('authorization server metadata (root and /node): GET /service/configuration with every endpoint set, and a refused call', async () => {
+    emu.configure({ pushedAuthReqEndpoint: `${AS}/par`, userInfoEndpoint: `${AS}/userinfo`, introspectionEndpoint: `${AS}/introspect`, revocationEndpoint: `${AS}/revoke` })
+    const options = { authlete: authleteFor(version), metadataTtlMs: 0 }
+    const servers = [createAuthorizationServer(options), createNodeAuthorizationServer(options)]
+    closers.push(...servers.map((as) => () => as.close()))
+    for (const as of servers) expect(await as.metadata()).toMatchObject({ issuer: emu.url, revocation_endpoint: `${AS}/revoke` })
+    const path = version === 'V3' ? `/api/${emu.serviceId}/service/configuration` : '/api/service/configuration'
+    expect((await fetch(`${emu.url}${path}`, { headers: { authorization: version === 'V3' ? 'Bearer wrong' : basic(emu.apiKey, 'wrong') } })).status).toBe(401)
+    expect(emu.requests.map((r) => r.reply?.status)).toEqual([200, 200, 401])
+    expectConforming(version, ['/service/configuration'])
   })
 
   it('the APIs the SDK does not call, called directly with declared members: /auth/token/create, /auth/revocation', async () => {
@@ -169,6 +197,36 @@ describe.each(['V3', 'V2'] as const)('Authlete API %s: SDK requests and emulator
     expect(revoked.action).toBe('OK')
     expect((await call('/auth/revocation', { parameters: 'token=x', clientId: String(DEFAULT_CLIENT.clientId), clientSecret: 'wrong' })).action).toBe('INVALID_CLIENT')
     expectConforming(version, ['/auth/token/create', '/auth/revocation'])
+  })
+})
+
+describe.each(['V3', 'V2'] as const)('Authlete API %s: certificate binding (RFC 8705, issue 22) with the declared members', (version) => {
+  it('token and PAR with clientCertificate and clientCertificatePath, token/create with certificateThumbprint, introspection and UserInfo with clientCertificate', async () => {
+    const { clients, ca } = await testCertificates({ clients: 2 })
+    const [mine, other] = clients as [TestCertificate, TestCertificate]
+    emu.addClient({ clientId: 3300002, clientSecret: 'secret-2', tlsClientCertificateBoundAccessTokens: true })
+    const call = async (apiPath: string, body: unknown) => {
+      const base = version === 'V3' ? `${emu.url}/api/${emu.serviceId}` : `${emu.url}/api`
+      const authorization = version === 'V3' ? `Bearer ${emu.accessToken}` : basic(emu.apiKey, emu.apiSecret)
+      const response = await fetch(`${base}${apiPath}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      return (await response.json()) as Record<string, unknown>
+    }
+    // The 2.3.12 subset declares clientCertificatePath a string (3.0.16: an array of PEM strings): on V2 none is sent.
+    const path = version === 'V3' ? { clientCertificatePath: [mine.certPem, ca.certPem] } : {}
+    const mtls = { clientId: '3300002', clientSecret: 'secret-2', clientCertificate: mine.certPem, ...path }
+    const issued = await call('/auth/token', { parameters: 'grant_type=client_credentials&scope=openid', ...mtls })
+    expect(issued.action).toBe('OK')
+    expect((await call('/auth/token', { parameters: 'grant_type=client_credentials', ...mtls, clientCertificate: 'garbage' })).action).toBe('BAD_REQUEST')
+    expect((await call('/pushed_auth_req', { parameters: 'response_type=code&client_id=3300002', ...mtls })).action).toBe('CREATED')
+    const created = await call('/auth/token/create', { grantType: 'CLIENT_CREDENTIALS', clientId: 3300002, scopes: ['openid'], certificateThumbprint: mine.x5tS256 })
+    for (const token of [issued.accessToken, created.accessToken]) {
+      expect(await call('/auth/introspection', { token, clientCertificate: mine.certPem })).toMatchObject({ action: 'OK', certificateThumbprint: mine.x5tS256 })
+      expect(await call('/auth/introspection', { token, clientCertificate: other.certPem })).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065305' })
+      expect(await call('/auth/introspection', { token })).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065304' })
+      expect(await call('/auth/userinfo', { token, clientCertificate: mine.certPem })).toMatchObject({ action: 'OK' })
+      expect(await call('/auth/userinfo', { token, clientCertificate: other.certPem })).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A089310' })
+    }
+    expectConforming(version, ['/auth/token', '/pushed_auth_req', '/auth/token/create', '/auth/introspection', '/auth/userinfo'])
   })
 })
 
@@ -220,6 +278,13 @@ describe('the check itself', () => {
     expect(problemsOf(SPECS.V2.reply('/api/auth/introspection', 200), { action: 'OK', dpopNonce: 'n' }, 'V2')).toEqual(['V2: undeclared member /dpopNonce'])
     expect(problemsOf(SPECS.V2.request('/api/auth/introspection'), { token: 't', dpopNonceRequired: true }, 'V2')).toEqual(['V2: undeclared member /dpopNonceRequired'])
     expect(problemsOf(SPECS.V2.request('/api/auth/token'), { parameters: 'x', dpopNonceRequired: false }, 'V2')).toEqual(['V2: undeclared member /dpopNonceRequired'])
+    // certificateThumbprint is an introspection reply member only: not one of UserInfo's or token/create's.
+    expect(problemsOf(SPECS.V3.reply(v3('/auth/introspection'), 200), { action: 'OK', certificateThumbprint: 'x' }, 'I')).toEqual([])
+    expect(problemsOf(SPECS.V3.reply(v3('/auth/userinfo'), 200), { action: 'OK', certificateThumbprint: 'x' }, 'U')).toEqual(['U: undeclared member /certificateThumbprint'])
+    expect(problemsOf(SPECS.V2.reply('/api/auth/token/create', 200), { action: 'OK', certificateThumbprint: 'x' }, 'C')).toEqual(['C: undeclared member /certificateThumbprint'])
+    // clientCertificatePath: an array of PEM strings on V3, a string on V2 (2.3.12), which is why the SDK sends it on V3 only.
+    expect(problemsOf(SPECS.V3.request(v3('/auth/token')), { parameters: 'x', clientCertificatePath: ['a'] }, 'P')).toEqual([])
+    expect(problemsOf(SPECS.V2.request('/api/pushed_auth_req'), { parameters: 'x', clientCertificatePath: ['a'] }, 'P')).toEqual(['P: /clientCertificatePath must be string'])
     // Nested objects are closed too.
     expect(problemsOf(SPECS.V3.reply(v3('/auth/introspection'), 200), { action: 'OK', properties: [{ key: 'k', value: 'v', extra: 1 }] }, 'nested')).toEqual(['nested: undeclared member /properties/0/extra'])
   })
@@ -232,6 +297,16 @@ describe('the check itself', () => {
   it('checks types and enums, not only names', () => {
     expect(problemsOf(SPECS.V3.request(v3('/auth/token')), { parameters: 'x', clientId: 5 }, 'T')).toEqual(['T: /clientId must be string'])
     expect(problemsOf(SPECS.V3.reply(v3('/auth/introspection'), 200), { action: 'MAYBE' }, 'I')).toEqual(['I: /action must be equal to one of the allowed values'])
+  })
+
+  it('GET /service/configuration (documented, not in the subsets): the document is closed to registered metadata names; errors are `result`', () => {
+    const document = { issuer: 'https://as.example.com', token_endpoint: 'https://as.example.com/token', dpop_signing_alg_values_supported: ['ES256'] }
+    expect(problemsOf(SPECS.V3.reply(v3('/service/configuration'), 200), document, 'C')).toEqual([])
+    expect(problemsOf(SPECS.V3.reply(v3('/service/configuration'), 200), { ...document, resource: 'x' }, 'C')).toEqual(['C: undeclared member /resource'])
+    expect(problemsOf(SPECS.V2.reply('/api/service/configuration', 200), { token_endpoint: 'x' }, 'C')).toEqual(["C: (root) must have required property 'issuer'"])
+    expect(problemsOf(SPECS.V2.reply('/api/service/configuration', 200), { ...document, grant_types_supported: 'client_credentials' }, 'C')).toEqual(['C: /grant_types_supported must be array'])
+    expect(problemsOf(SPECS.V3.reply(v3('/service/configuration'), 401), { resultCode: 'A001202', resultMessage: 'm', action: 'X' }, 'E')).toEqual(['E: undeclared member /action'])
+    expect(problemsOf(SPECS.V3.request(v3('/service/configuration')), '{}', 'R')).toEqual(['R: (root) must NOT have more than 0 characters'])
   })
 
   it('maps paths to the version\'s file: /api/{serviceId}/... is V3, /api/... is V2', () => {

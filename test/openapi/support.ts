@@ -43,6 +43,56 @@ export const DOCUMENTED_EXCEPTIONS: readonly DocumentedException[] = [
 
 type Json = Record<string, unknown>
 
+/**
+ * Operations the subsets leave out that the emulator serves, each with what Authlete's full
+ * OpenAPI (3.0.16, the subsets' source) says and the schemas checked here.
+ *
+ * `GET /service/configuration` (`service_configuration_api`; query `pretty`, `patch`): its 200
+ * reply is declared as an open object, "OpenID Provider configuration information" (OpenID
+ * Connect Discovery 1.0 §3), and its error replies are the `result` schema. The check closes the
+ * 200 reply to the metadata names RFC 8414 §2 and OpenID Connect Discovery §3 register, with their
+ * types, plus `pushed_authorization_request_endpoint` (RFC 9126 §5) and
+ * `dpop_signing_alg_values_supported` (RFC 9449 §5.1): a member no registry defines is an error.
+ */
+export const DOCUMENTED_OPERATIONS: readonly { path: string; source: string; operation: Operation }[] = [
+  {
+    path: '/service/configuration',
+    source: "Authlete API 3.0.16 service_configuration_api (GET /api/{serviceId}/service/configuration; V2: GET /api/service/configuration, as Authlete's Java library calls it); RFC 8414 §2, OpenID Connect Discovery 1.0 §3, RFC 9126 §5, RFC 9449 §5.1",
+    operation: {
+      // A GET: the emulator records no body (the empty string).
+      request: { type: 'string', maxLength: 0 },
+      replies: {
+        '200': discoveryDocumentSchema(),
+        ...Object.fromEntries(['400', '401', '403', '500'].map((status) => [status, { $ref: '#/components/schemas/result' }])),
+      },
+    },
+  },
+]
+
+/** The registered authorization server metadata names (RFC 8414 §2, OIDC Discovery §3, RFC 9126, RFC 9449), closed. */
+function discoveryDocumentSchema(): Json {
+  const strings = { type: 'array', items: { type: 'string' } }
+  const url = { type: 'string' }
+  const flag = { type: 'boolean' }
+  const urls = [
+    'issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri', 'registration_endpoint', 'service_documentation', 'op_policy_uri',
+    'op_tos_uri', 'revocation_endpoint', 'introspection_endpoint', 'userinfo_endpoint', 'pushed_authorization_request_endpoint', 'end_session_endpoint',
+  ]
+  const lists = [
+    'scopes_supported', 'response_types_supported', 'response_modes_supported', 'grant_types_supported', 'token_endpoint_auth_methods_supported',
+    'token_endpoint_auth_signing_alg_values_supported', 'ui_locales_supported', 'revocation_endpoint_auth_methods_supported',
+    'revocation_endpoint_auth_signing_alg_values_supported', 'introspection_endpoint_auth_methods_supported',
+    'introspection_endpoint_auth_signing_alg_values_supported', 'code_challenge_methods_supported', 'acr_values_supported', 'subject_types_supported',
+    'id_token_signing_alg_values_supported', 'id_token_encryption_alg_values_supported', 'id_token_encryption_enc_values_supported',
+    'userinfo_signing_alg_values_supported', 'userinfo_encryption_alg_values_supported', 'userinfo_encryption_enc_values_supported',
+    'request_object_signing_alg_values_supported', 'request_object_encryption_alg_values_supported', 'request_object_encryption_enc_values_supported',
+    'display_values_supported', 'claim_types_supported', 'claims_supported', 'claims_locales_supported', 'dpop_signing_alg_values_supported',
+  ]
+  const flags = ['claims_parameter_supported', 'request_parameter_supported', 'request_uri_parameter_supported', 'require_request_uri_registration', 'require_pushed_authorization_requests']
+  const properties: Json = Object.fromEntries([...urls.map((n) => [n, url]), ...lists.map((n) => [n, strings]), ...flags.map((n) => [n, flag])])
+  return { type: 'object', required: ['issuer'], properties, additionalProperties: false }
+}
+
 /** Read a subset: from the shared reference when present, else from the committed copy. */
 export function readSpecText(version: ApiVersion): string {
   const name = SPEC_FILES[version]
@@ -105,6 +155,8 @@ export function loadSpec(version: ApiVersion): SpecValidator {
     ;(target.properties as Json)[exception.member] = exception.memberSchema
   }
   const ops = operations(spec)
+  const prefix = version === 'V3' ? '/api/{serviceId}' : '/api'
+  for (const documented of DOCUMENTED_OPERATIONS) ops[`${prefix}${documented.path}`] = documented.operation
   closeObjects(ops)
   const id = `authlete-${version}`
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false })

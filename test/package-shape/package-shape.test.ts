@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis', 'opentelemetry'] as const
+const PACKAGES = ['core', 'emulator', 'express', 'koa', 'fastify', 'next', 'hono', 'nestjs', 'redis', 'opentelemetry', 'mcp'] as const
 // Nest itself, which @authlete-guard/nestjs imports at run time (decorators, tokens), with its own
 // peers; the OpenTelemetry API, which @authlete-guard/opentelemetry imports at run time.
 const RUNTIME_PEERS = { '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0', 'reflect-metadata': '^0.2.2', rxjs: '^7.8.2', '@opentelemetry/api': '~1.9.1' }
@@ -79,6 +79,7 @@ describe('installed from the packed tarballs into a scratch project', () => {
       import { AuthleteGuardModule, Protect, Auth } from '@authlete-guard/nestjs'
       import { createRedisReplayStore, createRedisIntrospectionCache } from '@authlete-guard/redis'
       import { instrumentAuthleteGuard } from '@authlete-guard/opentelemetry'
+      import { mcpAuth, toMcpAuthInfo } from '@authlete-guard/mcp' // the MCP SDK is not installed: types only
       import { createGuard as createNodeGuard, fromNodeRequest } from '@authlete-guard/core/node'
       import { createAuthorizationServer } from '@authlete-guard/core/authorization-server'
       import { decide } from '@authlete-guard/core/unstable'
@@ -91,10 +92,10 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const dpop = await createDpopProof(key, { htm: 'GET', htu, accessToken })
       const d = await guard.check({ method: 'GET', url: '/x', headers: { host: 'api.example.com', authorization: 'DPoP ' + accessToken, dpop } }, { scopes: ['read'] })
       await guard.close(); await emu.close(); instrumentation.disable()
-      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth, typeof honoProtect, typeof createNodeGuard, typeof fromNodeRequest, typeof createAuthorizationServer, typeof decide, typeof AuthleteGuardModule.forRoot, typeof Protect, typeof Auth, typeof createRedisReplayStore, typeof createRedisIntrospectionCache, typeof instrumentAuthleteGuard] }))
+      console.log(JSON.stringify({ allowed: d.allowed, sub: d.auth?.subject, fns: [typeof createAuthleteClient, typeof isAuthleteGuardError, typeof expressProtect, typeof koaProtect, typeof authleteGuard, typeof withAuth, typeof honoProtect, typeof createNodeGuard, typeof fromNodeRequest, typeof createAuthorizationServer, typeof decide, typeof AuthleteGuardModule.forRoot, typeof Protect, typeof Auth, typeof createRedisReplayStore, typeof createRedisIntrospectionCache, typeof instrumentAuthleteGuard, typeof mcpAuth, typeof toMcpAuthInfo] }))
     `)
     const { stdout } = await run(process.execPath, ['esm.mjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(17).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ allowed: true, sub: 'alice', fns: Array(19).fill('function') })
   }, 60_000)
 
   it('CJS consumers require every package', async () => {
@@ -109,14 +110,15 @@ describe('installed from the packed tarballs into a scratch project', () => {
       const nestjs = require('@authlete-guard/nestjs')
       const redis = require('@authlete-guard/redis')
       const opentelemetry = require('@authlete-guard/opentelemetry')
+      const mcp = require('@authlete-guard/mcp')
       const node = require('@authlete-guard/core/node')
       const as = require('@authlete-guard/core/authorization-server')
       let code
       try { core.createGuard({ authlete: { baseUrl: 'nope' } }) } catch (e) { code = e.code }
-      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth, typeof hono.protect, typeof node.createGuard, typeof as.createAuthorizationServer, typeof nestjs.AuthleteGuardModule.forRoot, typeof nestjs.Protect, typeof nestjs.Auth, typeof redis.createRedisReplayStore, typeof redis.createRedisIntrospectionCache, typeof opentelemetry.instrumentAuthleteGuard] }))
+      console.log(JSON.stringify({ code, fns: [typeof core.createGuard, typeof emulator.startEmulator, typeof express.protect, typeof koa.protect, typeof (fastify.default ?? fastify), typeof next.withAuth, typeof hono.protect, typeof node.createGuard, typeof as.createAuthorizationServer, typeof nestjs.AuthleteGuardModule.forRoot, typeof nestjs.Protect, typeof nestjs.Auth, typeof redis.createRedisReplayStore, typeof redis.createRedisIntrospectionCache, typeof opentelemetry.instrumentAuthleteGuard, typeof mcp.mcpAuth, typeof mcp.requireScopes] }))
     `)
     const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: scratch })
-    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(15).fill('function') })
+    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_INVALID_CONFIG', fns: Array(17).fill('function') })
   }, 60_000)
 
   it('the emulator CLI is installed as a bin', async () => {

@@ -15,7 +15,7 @@ import { createDpopKeyPair, createDpopProof, startEmulator, type Emulator } from
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const out = join(root, 'dist-tarballs')
-const PUBLISHABLE = ['core', 'emulator', 'express', 'fastify', 'hono', 'koa', 'nestjs', 'next', 'opentelemetry', 'redis']
+const PUBLISHABLE = ['core', 'emulator', 'express', 'fastify', 'hono', 'koa', 'mcp', 'nestjs', 'next', 'opentelemetry', 'redis']
 const version = (name: string) => JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).version as string
 const tarball = (name: string) => join(out, `authlete-guard-${name}-${version(name)}.tgz`)
 

@@ -1,10 +1,10 @@
 // Shared by the adapters' own test files: one emulator per file, guards and servers that are
 // closed afterwards, and the three behaviours every adapter shows the same way (allow with the
 // principal, deny without running the route, decision headers on the allowed response).
-import { createServer, type RequestListener, type Server } from 'node:http'
+import { createServer, request, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createGuard, isAuthleteGuardError, type Decision, type Guard, type RouteOptions } from '@authlete-guard/core'
+import { createGuard, isAuthleteGuardError, type Decision, type Guard, type GuardOptions, type RouteOptions } from '@authlete-guard/core'
 import { createDpopKeyPair, createDpopProof, startEmulator, type DpopKeyPair } from '@authlete-guard/emulator'
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>
@@ -27,23 +27,70 @@ export function useAdapterTestbed() {
     await emu?.close()
   })
 
+  /**
+   * Listen on 127.0.0.1 port 0 with no handler yet (503 until `handle` sets one): for an app
+   * that needs its own URL first (a guard whose `resource` is it). Resolves to the base URL.
+   */
+  async function listen(): Promise<{ url: string; handle(listener: RequestListener): void }> {
+    let current: RequestListener = (_req, res) => res.writeHead(503).end()
+    const server = createServer((req, res) => current(req, res))
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, handle: (listener) => void (current = listener) }
+  }
+
   return {
     emu: () => emu!,
     key: () => key!,
-    /** A guard on the emulator (v3 credentials), closed after the file. */
-    newGuard(): Guard {
-      const guard = createGuard({ authlete: { baseUrl: emu!.url, serviceId: emu!.serviceId, accessToken: emu!.accessToken } })
+    /**
+     * A guard on the emulator (v3 credentials) with `more` options, closed after the file; made by
+     * `create` (the root entry's `createGuard` unless told, e.g. `createNodeGuard`).
+     */
+    newGuard(more: Partial<GuardOptions> = {}, create: (options: GuardOptions) => Guard = createGuard): Guard {
+      const guard = create({ authlete: { baseUrl: emu!.url, serviceId: emu!.serviceId, accessToken: emu!.accessToken }, ...more })
       guards.push(guard)
       return guard
     },
+    listen,
     /** Serve an app (an Express app, or a Koa app through its `callback()`) on 127.0.0.1; resolves to its base URL. */
     async serve(app: RequestListener | { callback(): RequestListener }): Promise<string> {
-      const server = createServer(typeof app === 'function' ? app : app.callback())
-      servers.push(server)
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const { url, handle } = await listen()
+      handle(typeof app === 'function' ? app : app.callback())
+      return url
     },
   }
+}
+
+/** The `AuthleteGuardError` code `fn` throws: `'none'` when it returns, `'other'` for another error. */
+export function thrownCode(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    return isAuthleteGuardError(error) ? error.code : 'other'
+  }
+  return 'none'
+}
+
+/**
+ * POST to `url` with `Content-Length: declared` and a first few bytes of the body, the rest never
+ * sent: the status answered before the body ends, or `undefined` when none came within `waitMs`.
+ */
+export function statusBeforeBodyEnds(url: string, headers: Record<string, string>, declared: number, waitMs = 3000): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(declared) } })
+    const timer = setTimeout(() => {
+      req.destroy()
+      resolve(undefined)
+    }, waitMs)
+    req.on('response', (res) => {
+      clearTimeout(timer)
+      res.resume()
+      req.destroy()
+      resolve(res.statusCode)
+    })
+    req.on('error', () => {})
+    req.write('{"a":') // the rest never comes
+  })
 }
 
 /**
@@ -128,17 +175,9 @@ export function itServesStackedGuardsOnce(bed: ReturnType<typeof useAdapterTestb
 export function itChecksProtectArguments(bed: ReturnType<typeof useAdapterTestbed>, protect: (guard: Guard, route?: RouteOptions) => unknown) {
   it('protect() refuses invalid route options and a missing guard at start-up', () => {
     const guard = bed.newGuard()
-    const codeOf = (fn: () => unknown) => {
-      try {
-        fn()
-      } catch (error) {
-        return isAuthleteGuardError(error) ? error.code : 'other'
-      }
-      return 'none'
-    }
-    expect(codeOf(() => protect(guard, { scopes: 'profile' as unknown as string[] }))).toBe('ERR_INVALID_CONFIG')
-    expect(codeOf(() => protect(undefined as unknown as Guard))).toBe('ERR_INVALID_CONFIG')
-    expect(codeOf(() => protect(guard, { scopes: ['profile'] }))).toBe('none')
+    expect(thrownCode(() => protect(guard, { scopes: 'profile' as unknown as string[] }))).toBe('ERR_INVALID_CONFIG')
+    expect(thrownCode(() => protect(undefined as unknown as Guard))).toBe('ERR_INVALID_CONFIG')
+    expect(thrownCode(() => protect(guard, { scopes: ['profile'] }))).toBe('none')
   })
 }
 

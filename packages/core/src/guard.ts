@@ -6,19 +6,22 @@ import { hashedOnce } from './authlete/service'
 import { cacheKeyOf, type IntrospectionCache } from './cache/introspection-cache'
 import { keep, lookup, nonceFits } from './cache/lookup'
 import type { SchemeChallenge } from './decision/challenge'
+import { withCertificateThumbprint } from './decision/certificate'
 import { decide } from './decision/decide'
 import { denyCredentials, denyReplayLimited, denyServerError } from './decision/deny'
-import { judge } from './decision/requirements'
+import { judge, type JudgeContext } from './decision/requirements'
 import { observeCheck, type CheckEvent, type CheckOutcome as Outcome } from './diagnostics'
 import { webCrypto, type ProofCrypto } from './dpop/crypto'
 import { checkProof, type CheckedProof } from './dpop/verify'
 import { asGuardError, isAuthleteGuardError, type AuthleteGuardError } from './errors'
-import { resolveGuardOptions, validateRouteOptions, type CommonContext, type GuardOptions } from './options'
+import { resolveGuardOptions, validateRouteOptions, type GuardContext, type GuardOptions } from './options'
 import { createReplayCheck, type ProofRecord, type ReplayCheck } from './replay/check'
 import { createReporter, type Reporter } from './report'
+import type { PresentedCertificate } from './request/client-certificate'
 import { extractIntrospectionRequest } from './request/extract'
 import { prove, reuse, type Proven, type ProvenRequests } from './request/reuse'
 import { requestPath } from './request/public-url'
+import type { ProtectedResourceMetadata } from './resource/metadata'
 import type { AllowDecision, AuthleteClient, Decision, DecisionReason, DenyDecision, IntrospectionRequest, IntrospectionResponse, RequestLike, RouteOptions } from './types'
 
 /** The guard an adapter uses. */
@@ -38,6 +41,22 @@ export interface Guard {
   ready(): Promise<void>
   /** Close the keep-alive connections to Authlete. */
   close(): Promise<void>
+  /**
+   * The URL of the protected resource metadata (RFC 9728 §3.1) for the `resource` option: the
+   * well-known segment inserted before the resource's path
+   * (`https://api.example.com/.well-known/oauth-protected-resource/mcp`); `undefined` without `resource`.
+   */
+  readonly resourceMetadataUrl: string | undefined
+  /**
+   * The protected resource metadata document (RFC 9728 §2), a fresh plain object each call: `resource`,
+   * the `resourceMetadata` members, `bearer_methods_supported` (default `['header']`) and
+   * `dpop_signing_alg_values_supported` (the guard's `dpopAlgs`). Throws `ERR_INVALID_CONFIG`
+   * without `resource` and `resourceMetadata.authorization_servers`.
+   *
+   * @example
+   * app.get(new URL(guard.resourceMetadataUrl!).pathname, (req, res) => res.json(guard.resourceMetadata()))
+   */
+  resourceMetadata(): ProtectedResourceMetadata
 }
 
 /**
@@ -82,12 +101,14 @@ export function createGuardWith(options: GuardOptions, proofCrypto: ProofCrypto)
     authlete,
     ready: () => checkReady(authlete),
     close: () => authlete.close(),
+    resourceMetadataUrl: resolved.resourceMetadataUrl,
+    resourceMetadata: resolved.resourceMetadata,
   }
 }
 
 /** What one guard's stages share: its resolved options, stores, Authlete client and reporter. */
 interface Pipeline {
-  context: CommonContext
+  context: GuardContext
   authlete: AuthleteClient
   proofCrypto: ProofCrypto
   cache: IntrospectionCache | undefined
@@ -108,9 +129,11 @@ interface Presentation {
   route: RouteOptions
   body: IntrospectionRequest
   scheme: 'DPoP' | 'Bearer'
+  /** The client certificate the request presented through the guard's `clientCertificate` source. */
+  certificate: PresentedCertificate | undefined
   /** The request path (no query), for reports. */
   path: string
-  challenge: SchemeChallenge
+  challenge: JudgeContext
   /** Someone listens (onDecision, the check channel): worth an extra call to explain a key mismatch. */
   detailed: boolean
 }
@@ -121,12 +144,14 @@ async function run(guard: Pipeline, request: RequestLike, route: RouteOptions, d
   if (fault) return { decision: fault, source: 'local' }
   const extraction = extractIntrospectionRequest(request, route, guard.context)
   if (!extraction.ok) return { decision: denyCredentials(extraction, { ...guard.context, scopes: route.scopes }), source: 'local' }
-  const { body, scheme, path } = extraction
-  const p: Presentation = { request, route, body, scheme, path, challenge: { ...guard.context, scopes: route.scopes, scheme }, detailed }
+  const { body, scheme, path, certificate } = extraction
+  const p: Presentation = { request, route, body, scheme, certificate, path, challenge: { ...guard.context, scopes: route.scopes, scheme }, detailed }
   const { earlier, same } = reuse(guard.proven, request, body, guard.now())
   // A nonce this guard's route requires and the earlier one did not is Authlete's to check.
   if (same && (!route.dpopNonceRequired || earlier!.nonceRequired)) {
-    return { decision: judge(earlier!.facts, earlier!.nonce, earlier!.source, route, p.challenge, guard.now()), source: earlier!.source, scheme }
+    const decision = judge(earlier!.facts, earlier!.nonce, earlier!.source, route, p.challenge, guard.now())
+    if (decision.allowed) decision.auth.certificateThumbprint = earlier!.certificateThumbprint
+    return { decision, source: earlier!.source, scheme }
   }
   try {
     return { ...(await verifyAndIntrospect(guard, p, earlier, same)), scheme }
@@ -147,6 +172,9 @@ async function verifyAndIntrospect(guard: Pipeline, p: Presentation, earlier: Pr
     if (!checked.ok) return { decision: denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: checked.description, scheme: p.scheme }, p.challenge), source: 'local', reason: checked.reason }
     proof = checked
   }
+  // The certificate's thumbprint (x5t#S256): a cache key part, and auth.certificateThumbprint.
+  let thumbprint = p.certificate ? guard.proofCrypto.sha256Bytes(p.certificate.der) : undefined
+  if (typeof thumbprint === 'object') thumbprint = await thumbprint
   let service = guard.cache !== undefined || (proof && guard.replayCheck) ? guard.serviceHash() : ''
   if (typeof service === 'object') service = await service
   // RFC 9449 §11.1, early: a proof the store already holds never reaches the cache or Authlete.
@@ -154,15 +182,17 @@ async function verifyAndIntrospect(guard: Pipeline, p: Presentation, earlier: Pr
   const record = proof && guard.replayCheck && !same ? await guard.replayCheck.record(service, proof) : undefined
   if (record && (await guard.replayCheck!.seen(record))) return replayed(proof!, p)
 
-  // Cached facts serve only a presentation like the one Authlete accepted: same scheme, and
-  // for DPoP a locally verified proof of the same key. Certificate-bound tokens always ask Authlete.
-  const cacheable = guard.cache !== undefined && !p.body.clientCertificate && (proof === undefined || proof.signatureVerified)
-  const key = cacheable ? cacheKeyOf(service, tokenHash!, p.scheme, proof?.jkt) : undefined
+  // Cached facts serve only a presentation like the one Authlete accepted: same scheme, for DPoP
+  // a locally verified proof of the same key, and the same client certificate (or none).
+  const cacheable = guard.cache !== undefined && (proof === undefined || proof.signatureVerified)
+  const key = cacheable ? cacheKeyOf(service, tokenHash!, p.scheme, proof?.jkt, thumbprint) : undefined
   const hit = key === undefined ? undefined : await lookup(guard.cache!, key, guard.now, p.route, proof)
   const found: Found = hit ? { kind: 'facts', facts: { response: hit.facts, nonce: hit.nonce, source: 'cache' } } : await introspect(guard, key, p, proof)
   if (found.kind === 'refused') return refusedByAuthlete(guard, found, p, proof, tokenHash)
-  const decision = found.kind === 'allowed' ? found.decision : judge(found.facts.response, found.facts.nonce, found.facts.source, p.route, p.challenge, guard.now())
-  if (!decision.allowed) return { decision, source: found.facts.source }
+  // Authlete judged the route on its own call (`allowed`): what is left to judge there is the audience.
+  const decision = judge(found.facts.response, found.facts.nonce, found.facts.source, found.kind === 'allowed' ? {} : p.route, p.challenge, guard.now())
+  if (!decision.allowed) return { decision, source: found.facts.source, reason: decision.reason }
+  withCertificateThumbprint(decision, thumbprint)
 
   const refused = await remember(guard, record, proof, decision, p)
   if (refused) return refused

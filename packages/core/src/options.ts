@@ -2,11 +2,15 @@ import { createAuthleteClient } from './authlete/client'
 import { serviceIdentity } from './authlete/service'
 import { createIntrospectionCache, type CacheOptions, type IntrospectionCache } from './cache/introspection-cache'
 import type { ChallengeOptions } from './decision/challenge'
+import type { JudgeContext } from './decision/requirements'
 import type { CheckEvent } from './diagnostics'
 import { invalid, rejectUnknownKeys } from './errors'
 import { createMemoryReplayStore, type ReplayStore } from './replay/store'
+import { resolveClientCertificateSource, type ClientCertificateSource } from './request/client-certificate'
 import type { ExtractContext } from './request/extract'
 import { parseFixedPublicUrl } from './request/public-url'
+import { checkedResource, protectedResourceMetadataUrl } from './resource/identity'
+import { checkedResourceMetadata, metadataDocument, type ProtectedResourceMetadata, type ResourceMetadataOptions } from './resource/metadata'
 import type { AuthleteClient, AuthleteOptions, GuardErrorEvent, RouteOptions, TrustProxy } from './types'
 
 /**
@@ -57,13 +61,60 @@ export interface GuardOptions {
   publicUrl?: string | undefined
   /** Believe `Forwarded` / `X-Forwarded-*` from the peer. Default: the framework's own setting, else false. */
   trustProxy?: TrustProxy | undefined
+  /**
+   * Where the client's certificate comes from, for certificate-bound tokens (RFC 8705): `'tls'`
+   * (the default) takes `RequestLike.clientCertificate`, the certificate of the server's own TLS
+   * socket (`fromNodeRequest`; none on Web runtimes); `{ header, encoding? }` takes it from a
+   * header a TLS-terminating proxy sets, believed only from a peer `trustProxy` trusts (required
+   * with it), and never the socket's. The certificate is sent to Authlete as PEM, its thumbprint
+   * keys the cache and becomes `auth.certificateThumbprint`; a header that holds no certificate is
+   * 400 `invalid_request`.
+   *
+   * @example
+   * createGuard({ authlete, trustProxy: 1, clientCertificate: { header: 'client-cert' } }) // RFC 9440
+   */
+  clientCertificate?: ClientCertificateSource | undefined
   /** `realm` of the challenges the guard writes itself. Default none. */
   realm?: string | undefined
   /** `algs` advertised in the guard's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
   dpopAlgs?: readonly string[] | undefined
   /** Called for every infrastructure failure (the request was denied with 500). */
   onError?: ((event: GuardErrorEvent) => void) | undefined
+  /**
+   * The resource identifier of what this guard protects (RFC 8707, RFC 9728): an absolute `https`
+   * URL (`http` only for localhost, 127.0.0.1 or [::1]) without query or fragment, kept in canonical
+   * form (scheme and host lower-case, no trailing `/`). With it, every 401 and 403
+   * `insufficient_scope` challenge carries `resource_metadata="<guard.resourceMetadataUrl>"` (a 403
+   * also `scope="<the route's scopes>"`), and `audience` applies. Default none.
+   *
+   * @example
+   * createGuard({ authlete, resource: 'https://api.example.com/mcp', resourceMetadata: { authorization_servers: ['https://as.example.com'] } })
+   */
+  resource?: string | undefined
+  /**
+   * The other members of the protected resource metadata (RFC 9728 §2) in their RFC spelling, for
+   * `guard.resourceMetadata()`: `authorization_servers` (required), `scopes_supported`,
+   * `bearer_methods_supported` (default `['header']`), `resource_name`, ...; never
+   * `dpop_signing_alg_values_supported`, which the guard fills from `dpopAlgs`. Needs `resource`.
+   */
+  resourceMetadata?: ResourceMetadataOptions | undefined
+  /**
+   * Which tokens `resource` admits: `'strict'` (the default with `resource`) only those whose
+   * audience (`accessTokenResources`, else `resources`) holds the resource, compared canonically;
+   * others, and tokens with no audience, get 401 `invalid_token` (reason `audience`). `'any'` skips
+   * the check: unsafe for an MCP server, which must refuse tokens issued for another resource.
+   * Needs `resource`.
+   */
+  audience?: AudienceMode | undefined
 }
+
+/**
+ * `GuardOptions.audience`: `'strict'` admits only tokens issued for the guard's `resource`; `'any'` skips the check.
+ *
+ * @example
+ * const audience: AudienceMode = process.env.NODE_ENV === 'test' ? 'any' : 'strict'
+ */
+export type AudienceMode = 'strict' | 'any'
 
 export const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')
@@ -73,9 +124,9 @@ export const ROUTE_OPTION_KEYS: readonly string[] = ['scopes', 'subject', 'resou
 /** The keys `createGuard` and `createAuthorizationServer` share. */
 const COMMON_OPTION_KEYS = ['authlete', 'publicUrl', 'trustProxy', 'realm', 'dpopAlgs', 'onError'] as const
 /** The keys of `GuardOptions`. */
-export const GUARD_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'cache', 'replay', 'dpopIat', 'now', 'onDecision']
+export const GUARD_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'cache', 'replay', 'dpopIat', 'now', 'onDecision', 'resource', 'resourceMetadata', 'audience', 'clientCertificate']
 /** The keys of `AuthorizationServerOptions`. */
-export const AUTHORIZATION_SERVER_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'dpopNonceRequired', 'getClaims']
+export const AUTHORIZATION_SERVER_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'dpopNonceRequired', 'getClaims', 'metadataTtlMs', 'clientCertificate']
 
 /** Route objects already checked: the guard checks each one once, wherever it comes from. */
 const validatedRoutes = new WeakSet<object>()
@@ -206,11 +257,49 @@ function resolveReplay(replay: GuardOptions['replay']): ReplayStore | undefined 
   return replay
 }
 
+/** What a guard's stages share: the common context (with `resourceMetadataUrl`) and the audience its judge requires. */
+export type GuardContext = CommonContext & Pick<JudgeContext, 'audience'>
+
+/** The guard's `resource`, `resourceMetadata` and `audience`, checked: what its stages and `Guard` get of them. */
+interface ResolvedResource {
+  /** The context's part: the metadata URL for challenges, the canonical resource its judge requires (`'strict'`). */
+  context: Pick<GuardContext, 'resourceMetadataUrl' | 'audience'>
+  resourceMetadataUrl: string | undefined
+  resourceMetadata: () => ProtectedResourceMetadata
+}
+
+/**
+ * Check `resource`, `resourceMetadata` and `audience` (each mistake `ERR_INVALID_CONFIG`): the
+ * resource's canonical form, its metadata URL (RFC 9728 §3.1), and the document's members.
+ */
+function resolveResource(options: GuardOptions, dpopAlgs: readonly string[]): ResolvedResource {
+  const { resource, resourceMetadata, audience } = options
+  if (audience !== undefined && audience !== 'strict' && audience !== 'any') invalid(`audience must be 'strict' or 'any'; not ${JSON.stringify(audience)}.`)
+  if (resource === undefined) {
+    if (resourceMetadata !== undefined) invalid('resourceMetadata needs resource: the resource identifier the document describes, e.g. https://api.example.com/mcp.')
+    if (audience !== undefined) invalid('audience needs resource: the resource identifier tokens must be issued for, e.g. https://api.example.com/mcp.')
+    return { context: {}, resourceMetadataUrl: undefined, resourceMetadata: () => invalid('guard.resourceMetadata() needs the resource option (and resourceMetadata.authorization_servers) in createGuard.') }
+  }
+  const identifier = checkedResource(resource)
+  const members = resourceMetadata === undefined ? undefined : checkedResourceMetadata(resourceMetadata)
+  const resourceMetadataUrl = protectedResourceMetadataUrl(identifier)
+  return {
+    context: { resourceMetadataUrl, audience: audience === 'any' ? undefined : identifier },
+    resourceMetadataUrl,
+    resourceMetadata: () =>
+      members ? metadataDocument(identifier, members, dpopAlgs) : invalid('guard.resourceMetadata() needs resourceMetadata.authorization_servers in createGuard\'s options: the authorization servers that issue tokens for this resource.'),
+  }
+}
+
 /** `createGuard`'s options, checked and resolved: what the guard's stages are built from. */
 export interface ResolvedGuardOptions {
   /** The options the guard shows as `guard.options` (all but authlete, cache, replay, dpopIat, now, onDecision). */
   rest: Omit<GuardOptions, 'authlete' | 'cache' | 'replay' | 'dpopIat' | 'now' | 'onDecision'>
-  context: CommonContext
+  context: GuardContext
+  /** `guard.resourceMetadataUrl`: RFC 9728 §3.1's URL for `resource`, else `undefined`. */
+  resourceMetadataUrl: string | undefined
+  /** `guard.resourceMetadata()`: a fresh document each call; `ERR_INVALID_CONFIG` without `resourceMetadata`. */
+  resourceMetadata: () => ProtectedResourceMetadata
   authlete: AuthleteClient
   /** The identity of the Authlete service every store key carries (`serviceIdentity`). */
   service: string
@@ -228,7 +317,10 @@ export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions
   rejectUnknownKeys(options, GUARD_OPTION_KEYS, 'createGuard')
   const { authlete: authleteOptions, cache: cacheOption, replay: replayOption, dpopIat, now: clock, onDecision, ...rest } = options
   if (onDecision !== undefined && typeof onDecision !== 'function') invalid('onDecision must be a function (event) => void.')
-  const context = resolveCommonOptions(rest)
+  const common = resolveCommonOptions(rest)
+  const { context: resourceContext, resourceMetadataUrl, resourceMetadata } = resolveResource(options, common.dpopAlgs)
+  const clientCertificate = resolveClientCertificateSource(options.clientCertificate, common.trustProxy)
+  const context: GuardContext = { ...common, ...resourceContext, clientCertificate }
   if (dpopIat !== undefined && (dpopIat === null || typeof dpopIat !== 'object')) invalid('dpopIat must be { maxAgeSeconds, maxFutureSeconds }.')
   if (dpopIat) rejectUnknownKeys(dpopIat, ['maxAgeSeconds', 'maxFutureSeconds'], 'dpopIat')
   const maxAgeSeconds = positiveSeconds(dpopIat?.maxAgeSeconds ?? DEFAULT_DPOP_IAT.maxAgeSeconds, 'maxAgeSeconds')
@@ -241,5 +333,5 @@ export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions
   // store never serve each other's entries.
   const sharedStores = (typeof cacheOption === 'object' && cacheOption.store !== undefined) || (replayOption !== undefined && replayOption !== false)
   const service = serviceIdentity(authlete, sharedStores)
-  return { rest, context, authlete, service, cache, replay, maxAgeSeconds, maxFutureSeconds, now: clock ?? Date.now, onDecision }
+  return { rest, context, resourceMetadataUrl, resourceMetadata, authlete, service, cache, replay, maxAgeSeconds, maxFutureSeconds, now: clock ?? Date.now, onDecision }
 }

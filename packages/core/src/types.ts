@@ -24,7 +24,12 @@ export interface RequestLike {
   remoteAddress?: string | undefined
   /** True when the request arrived over TLS on this server's own socket. */
   encrypted?: boolean | undefined
-  /** The client's TLS certificate in PEM, for certificate-bound tokens (RFC 8705). */
+  /**
+   * The client's TLS certificate in PEM, from this server's own TLS socket, for certificate-bound
+   * tokens (RFC 8705). Read by a guard whose `clientCertificate` is `'tls'` (the default), ignored by
+   * one that reads a proxy's header. Never set it from a request header: the guard's header source
+   * applies `trustProxy`; this field is believed as it is.
+   */
   clientCertificate?: string | undefined
   /**
    * Scheme and host as the framework already resolved them under its own proxy-trust setting
@@ -135,7 +140,13 @@ export interface AccessTokenInfo {
    * `__proto__` key.
    */
   hiddenProperties: Record<string, string>
-  /** SHA-256 thumbprint of the bound client certificate (RFC 8705), if any. */
+  /**
+   * The thumbprint (`x5t#S256`: base64url of the SHA-256 of the DER, RFC 8705 §3.1) of the client
+   * certificate this request presented through the guard's `clientCertificate` source; for a
+   * certificate-bound token that is Authlete's `certificateThumbprint` (they must agree, else 500).
+   * Without a certificate, Authlete's `certificateThumbprint` (none for an allowed request). Read
+   * this, never a certificate header: a client can send any header.
+   */
   certificateThumbprint: string | undefined
   acr: string | undefined
   /** Time of the original authentication, seconds since the epoch. */
@@ -150,7 +161,8 @@ export interface AccessTokenInfo {
 /**
  * Why a request was refused, in terms an operator can act on (never sent to the client): the
  * failed check and its figures, e.g. `{ check: 'htu', expected, actual }`,
- * `{ check: 'iat', iat, now, maxAgeSeconds, maxFutureSeconds }`, `{ check: 'jkt', expected, actual }`.
+ * `{ check: 'iat', iat, now, maxAgeSeconds, maxFutureSeconds }`, `{ check: 'jkt', expected, actual }`,
+ * `{ check: 'audience', expected, actual }` (the guard's `resource`, the token's audience).
  */
 export type DecisionReason = { check: string } & Record<string, string | number | boolean | undefined>
 

@@ -16,6 +16,7 @@ it('the root entry exports what apps use, and nothing Node-only', () => {
     'DEFAULT_DPOP_IAT',
     'DEFAULT_REPLAY_MAX_ENTRIES',
     'DEFAULT_REPLAY_MAX_ENTRIES_PER_OWNER',
+    'DEFAULT_RESOURCE_METADATA_MAX_AGE_SECONDS',
     'DEFAULT_TIMEOUT_MS',
     'assertGuard',
     'authleteOptionsFromEnv',
@@ -26,6 +27,12 @@ it('the root entry exports what apps use, and nothing Node-only', () => {
     'fromFetchRequest',
     'isAuthleteGuardError',
     'lazyGuard',
+    'presentedAccessToken',
+    'protectedResourceMetadataUrl',
+    'renderChallenge',
+    'resourceMetadataFetchResponder',
+    'resourceMetadataPaths',
+    'resourceMetadataResponder',
     'routeCheck',
     'validateRouteOptions',
     'withDecisionHeaders',
@@ -46,18 +53,23 @@ it('/node: the undici-pool client, the guard and the authorization server on it,
     'fromExpressRequest',
     'fromFastifyRequest',
     'fromNodeRequest',
+    'readBody',
     'sendFastifyDenial',
     'setDecisionHeaders',
     'writeDenial',
   ])
 })
 
-it('/authorization-server: the token, PAR and UserInfo endpoints', () => {
+it('/authorization-server: the token, PAR and UserInfo endpoints, and the metadata', () => {
   expect(Object.keys(authorizationServer).sort()).toEqual([
     'DEFAULT_BASIC_REALM',
+    'DEFAULT_METADATA_MAX_AGE_SECONDS',
+    'DEFAULT_METADATA_TTL_MS',
     'DEFAULT_PAR_BASIC_REALM',
     'SERVER_ERROR_BODY',
     'TOKEN_APP_ACTIONS',
+    'authorizationServerMetadataPaths',
+    'authorizationServerMetadataResponder',
     'createAuthorizationServer',
     'readClientCredentials',
   ])

@@ -1,15 +1,17 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createGuard, type GuardErrorEvent } from '../src'
 import { createGuard as createNodeGuard } from '../src/node'
 import { useAuthleteStub } from './support/authlete-stub'
 import { signedProof } from './support/proofs'
 import { unreachableUrl } from '../../../test/support/unreachable'
+import { removeTestCertificates, testCertificates } from '../../../test/support/certs'
 
 const JWT = 'eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJHRVQifQ.c2ln'
 const SECRET_TOKEN = 'sEcReT-access-token'
 const SERVICE_TOKEN = 'service-access-token-xyz'
 
 const stub = useAuthleteStub()
+afterAll(() => removeTestCertificates())
 
 const v3 = () => ({ baseUrl: stub.url, serviceId: '715948317', accessToken: SERVICE_TOKEN, timeoutMs: 1000 })
 /** A DPoP request for https://api.example.com/api/me with a real proof (the guard verifies it first). */
@@ -74,12 +76,13 @@ describe('introspection request body', () => {
   })
   it('route options and the client certificate are passed through', async () => {
     const g = guard()
-    await g.check({ ...(await dpopRequest()), clientCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }, {
+    const { clients } = await testCertificates()
+    await g.check({ ...(await dpopRequest()), clientCertificate: clients[0]!.certPem }, {
       scopes: ['a', 'b'], subject: 'alice', resources: ['https://r.example'], acrValues: ['urn:acr:1'], maxAge: 300, dpopNonceRequired: true,
     })
     expect(stub.calls[0]!.body).toMatchObject({
       scopes: ['a', 'b'], subject: 'alice', resources: ['https://r.example'], acrValues: ['urn:acr:1'], maxAge: 300,
-      dpopNonceRequired: true, clientCertificate: expect.stringContaining('BEGIN CERTIFICATE'),
+      dpopNonceRequired: true, clientCertificate: clients[0]!.certPem.trim(),
     })
     await g.close()
   })

@@ -1,3 +1,4 @@
+import { certificateBindingFailure, type CertificateResultCodes } from './certificate'
 import { buildChallenge } from './challenge'
 import { dpopDenial, type DpopResultCodes } from './dpop-denial'
 import { verifyDpopProof } from './dpop-verify'
@@ -11,6 +12,8 @@ export interface AccessCheckCodes {
   notFound: ResultEntry
   /** The codes for an expired token, by the state of its refresh token. */
   expired: ExpiryResults
+  /** The RFC 8705 certificate binding check. */
+  certificate: CertificateResultCodes
   /** A DPoP-bound token presented without a proof. */
   dpopMissing: ResultEntry
   dpop: DpopResultCodes
@@ -25,6 +28,7 @@ export interface AccessCheckRequest {
   htm?: unknown
   htu?: unknown
   dpopNonceRequired?: unknown
+  clientCertificate?: unknown
 }
 
 /** Outcome of {@link checkAccess}; on failure the action and challenge are ready to answer. */
@@ -60,11 +64,14 @@ function expiryResult(store: EmulatorStore, record: TokenRecord, results: Expiry
 export const hasDpop = (dpop: unknown): boolean => dpop !== undefined && dpop !== null && dpop !== ''
 
 /**
- * Token existence, expiry and DPoP checks common to `/auth/introspection` and `/auth/userinfo`.
- * A DPoP-bound token needs a valid proof signed by its key; an unbound token is accepted with or
- * without a proof, but a proof that is present must be valid. The `DPoP` scheme is used in the
- * challenge when the token is bound or a proof was sent. Nonces apply on API V3 only
- * (`store.nonceRequired`): a V2 reply never carries `dpopNonce`.
+ * Token existence, expiry, certificate binding and DPoP checks common to `/auth/introspection` and
+ * `/auth/userinfo`. A certificate-bound token (RFC 8705) needs `clientCertificate` with its
+ * `x5t#S256` (checked before DPoP, the order of Authlete's result codes); an unbound one ignores
+ * any certificate. A DPoP-bound token needs a valid proof signed by its key; an unbound token is
+ * accepted with or without a proof, but a proof that is present must be valid. The `DPoP` scheme
+ * is used in the challenge when the token is DPoP-bound or a proof was sent (a certificate-bound
+ * token alone is `Bearer`). Nonces apply on API V3 only (`store.nonceRequired`): a V2 reply never
+ * carries `dpopNonce`.
  */
 export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, codes: AccessCheckCodes, version: ApiVersion): AccessCheck {
   const dpopGiven = hasDpop(request.dpop)
@@ -92,6 +99,8 @@ export function checkAccess(store: EmulatorStore, request: AccessCheckRequest, c
     return denial
   }
 
+  const certificateFailure = certificateBindingFailure(record.certificateThumbprint, request.clientCertificate, codes.certificate)
+  if (certificateFailure) return deny('UNAUTHORIZED', 'invalid_token', certificateFailure)
   if (record.jkt !== undefined && !dpopGiven) return deny('UNAUTHORIZED', 'invalid_token', codes.dpopMissing)
   if (dpopGiven) {
     const verdict = verifyDpopProof({

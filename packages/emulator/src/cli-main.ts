@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { DEFAULT_CLIENT } from './defaults'
-import { startEmulator, type Emulator } from './start-emulator'
+import { startEmulator, type Emulator, type EmulatorOptions } from './start-emulator'
 
 /** Where the CLI writes and which signals stop it (process in production, fakes in tests). */
 export interface CliIo {
@@ -36,10 +36,103 @@ Options:
   --allow-replayed-proofs
                         accept a DPoP proof whose jti was already used (Authlete's
                         behaviour is unknown; by default a replay is refused)
+
+Service settings reported by /service/configuration (absolute http(s) URLs):
+  --issuer URL          issuer (default the emulator's URL)
+  --authorization-endpoint URL
+                        authorization_endpoint (default {issuer}/authorize)
+  --token-endpoint URL  token_endpoint (default {issuer}/token)
+  --par-endpoint URL    pushed_authorization_request_endpoint (default none)
+  --userinfo-endpoint URL
+                        userinfo_endpoint (default none)
+  --introspection-endpoint URL
+                        introspection_endpoint (default none)
+  --revocation-endpoint URL
+                        revocation_endpoint (default none)
   -h, --help            show this help
 `
 
+/** The URL flags and the emulator options they set. */
+const URL_FLAGS = {
+  issuer: 'issuer',
+  'authorization-endpoint': 'authorizationEndpoint',
+  'token-endpoint': 'tokenEndpoint',
+  'par-endpoint': 'pushedAuthReqEndpoint',
+  'userinfo-endpoint': 'userInfoEndpoint',
+  'introspection-endpoint': 'introspectionEndpoint',
+  'revocation-endpoint': 'revocationEndpoint',
+} as const satisfies Record<string, keyof EmulatorOptions>
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  nonce: { type: 'boolean' },
+  'nonce-duration': { type: 'string' },
+  'token-duration': { type: 'string' },
+  'allow-replayed-proofs': { type: 'boolean' },
+  ...Object.fromEntries(Object.keys(URL_FLAGS).map((flag) => [flag, { type: 'string' }])),
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>
+
+type Values = Partial<Record<string, string | boolean>>
+
 const done: Promise<void> = Promise.resolve()
+
+function numeric(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 0) throw new RangeError(`--${name} must be a non-negative integer`)
+  return number
+}
+
+/** The emulator options the flags give (throws for a bad number; startEmulator checks the URLs). */
+function optionsOf(values: Values): EmulatorOptions {
+  const options: EmulatorOptions = {
+    port: numeric('port', values.port) ?? 0,
+    host: values.host as string | undefined,
+    dpopNonceRequired: values.nonce === true,
+    dpopNonceDuration: numeric('nonce-duration', values['nonce-duration']),
+    accessTokenDuration: numeric('token-duration', values['token-duration']),
+    rejectReplayedProofs: values['allow-replayed-proofs'] !== true,
+  }
+  for (const [flag, option] of Object.entries(URL_FLAGS)) {
+    if (typeof values[flag] === 'string') options[option] = values[flag]
+  }
+  return options
+}
+
+/** What the CLI prints once the emulator listens: credentials, a client, and curl examples. */
+function banner(e: Emulator): string {
+  const modes = [e.settings.dpopNonceRequired && 'DPoP nonces required (v3 paths)', !e.settings.rejectReplayedProofs && 'replayed DPoP proofs accepted'].filter(Boolean)
+  const v3 = `${e.url}/api/${e.serviceId}`
+  return [
+    `Authlete emulator listening on ${e.url}${modes.length > 0 ? ` (${modes.join('; ')})` : ''}`,
+    '',
+    '# Service credentials: paste into your shell',
+    `export AUTHLETE_BASE_URL=${e.url}`,
+    'export AUTHLETE_API_VERSION=V3',
+    `export AUTHLETE_SERVICE_APIKEY=${e.apiKey}`,
+    `export AUTHLETE_SERVICE_APISECRET=${e.apiSecret}`,
+    `export AUTHLETE_SERVICE_ACCESSTOKEN=${e.accessToken}`,
+    `# serviceId: ${e.serviceId} (v3 APIs: ${v3}/...; v2 APIs: ${e.url}/api/... with HTTP Basic apiKey:apiSecret)`,
+    `# issuer: ${e.settings.issuer}`,
+    '',
+    '# A ready client',
+    `export CLIENT_ID=${DEFAULT_CLIENT.clientId}`,
+    `export CLIENT_SECRET=${DEFAULT_CLIENT.clientSecret}`,
+    '',
+    '# Mint a Bearer token (add "resources":["https://api.example.com/mcp"] for an RFC 8707 audience):',
+    `# curl -s ${v3}/auth/token/create -H 'Authorization: Bearer ${e.accessToken}' -H 'Content-Type: application/json' -d '{"subject":"alice","scopes":["read"]}'`,
+    '# Mint a certificate-bound token (RFC 8705; X5T = base64url SHA-256 of the certificate\'s DER):',
+    "# X5T=$(openssl x509 -in client.pem -outform DER | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')",
+    `# curl -s ${v3}/auth/token/create -H 'Authorization: Bearer ${e.accessToken}' -H 'Content-Type: application/json' -d '{"subject":"alice","scopes":["read"],"certificateThumbprint":"'$X5T'"}'`,
+    '# The discovery document (Authlete\'s /service/configuration):',
+    `# curl -s ${v3}/service/configuration -H 'Authorization: Bearer ${e.accessToken}'`,
+    '',
+    'Press Ctrl+C to stop.',
+    '',
+  ].join('\n')
+}
 
 /**
  * The CLI without process globals: parse `argv`, start the emulator, print the base URL,
@@ -47,35 +140,14 @@ const done: Promise<void> = Promise.resolve()
  *
  * @example
  * ```ts
- * const result = await main(['--port', '0'], { stdout: process.stdout, signals: process })
+ * const result = await main(['--port', '0', '--issuer', 'http://127.0.0.1:3000'], { stdout: process.stdout, signals: process })
  * ```
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<CliResult> {
   const stderr = io.stderr ?? io.stdout
-  let values: {
-    port?: string
-    host?: string
-    nonce?: boolean
-    'nonce-duration'?: string
-    'token-duration'?: string
-    'allow-replayed-proofs'?: boolean
-    help?: boolean
-  }
+  let values: Values
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        nonce: { type: 'boolean' },
-        'nonce-duration': { type: 'string' },
-        'token-duration': { type: 'string' },
-        'allow-replayed-proofs': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values
+    values = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values as Values
   } catch (error) {
     stderr.write(`authlete-emulator: ${(error as Error).message}\n\n${USAGE}`)
     return { exitCode: 2, closed: done, close: () => done }
@@ -84,52 +156,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<CliResul
     io.stdout.write(USAGE)
     return { exitCode: 0, closed: done, close: () => done }
   }
-  const numeric = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined
-    const number = Number(value)
-    if (!Number.isInteger(number) || number < 0) throw new RangeError(`--${name} must be a non-negative integer`)
-    return number
-  }
   let emulator: Emulator
   try {
-    emulator = await startEmulator({
-      port: numeric('port', values.port) ?? 0,
-      host: values.host,
-      dpopNonceRequired: values.nonce ?? false,
-      dpopNonceDuration: numeric('nonce-duration', values['nonce-duration']),
-      accessTokenDuration: numeric('token-duration', values['token-duration']),
-      rejectReplayedProofs: !values['allow-replayed-proofs'],
-    })
+    emulator = await startEmulator(optionsOf(values))
   } catch (error) {
     stderr.write(`authlete-emulator: ${(error as Error).message}\n`)
     return { exitCode: 1, closed: done, close: () => done }
   }
 
   const e = emulator
-  const modes = [e.settings.dpopNonceRequired && 'DPoP nonces required (v3 paths)', !e.settings.rejectReplayedProofs && 'replayed DPoP proofs accepted'].filter(Boolean)
-  io.stdout.write(
-    [
-      `Authlete emulator listening on ${e.url}${modes.length > 0 ? ` (${modes.join('; ')})` : ''}`,
-      '',
-      '# Service credentials: paste into your shell',
-      `export AUTHLETE_BASE_URL=${e.url}`,
-      'export AUTHLETE_API_VERSION=V3',
-      `export AUTHLETE_SERVICE_APIKEY=${e.apiKey}`,
-      `export AUTHLETE_SERVICE_APISECRET=${e.apiSecret}`,
-      `export AUTHLETE_SERVICE_ACCESSTOKEN=${e.accessToken}`,
-      `# serviceId: ${e.serviceId} (v3 APIs: ${e.url}/api/${e.serviceId}/...; v2 APIs: ${e.url}/api/... with HTTP Basic apiKey:apiSecret)`,
-      '',
-      '# A ready client',
-      `export CLIENT_ID=${DEFAULT_CLIENT.clientId}`,
-      `export CLIENT_SECRET=${DEFAULT_CLIENT.clientSecret}`,
-      '',
-      '# Mint a Bearer token:',
-      `# curl -s ${e.url}/api/${e.serviceId}/auth/token/create -H 'Authorization: Bearer ${e.accessToken}' -H 'Content-Type: application/json' -d '{"subject":"alice","scopes":["read"]}'`,
-      '',
-      'Press Ctrl+C to stop.',
-      '',
-    ].join('\n'),
-  )
+  io.stdout.write(banner(e))
 
   let closing: Promise<void> | undefined
   let markClosed: () => void = () => {}

@@ -6,7 +6,7 @@ import type { ApiResponse } from './types'
 /**
  * `/auth/introspection/standard` (RFC 7662): `parameters` is the introspection request form
  * (`token`, `token_type_hint`); `responseContent` is the RFC 7662 JSON, with `cnf.jkt` for
- * DPoP-bound tokens (RFC 9449 §6.2).
+ * DPoP-bound tokens (RFC 9449 §6.2) and `cnf["x5t#S256"]` for certificate-bound ones (RFC 8705 §3.2).
  */
 export function handleStandardIntrospection(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
   const respond = (action: string, result: ResultEntry, responseContent: string): ApiResponse => ({
@@ -44,6 +44,7 @@ export function handleStandardIntrospection(store: EmulatorStore, body: Record<s
     aud: record.resources,
     iss: store.settings.issuer,
   }
-  if (record.jkt) content.cnf = { jkt: record.jkt }
+  const cnf = { ...(record.jkt ? { jkt: record.jkt } : {}), ...(record.certificateThumbprint ? { 'x5t#S256': record.certificateThumbprint } : {}) }
+  if (Object.keys(cnf).length > 0) content.cnf = cnf
   return respond('OK', RESULTS.standardIntrospectionOk, JSON.stringify(content))
 }

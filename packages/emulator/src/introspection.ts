@@ -27,6 +27,7 @@ function describeToken(store: EmulatorStore, record: TokenRecord): ApiResponse {
     resources: record.resources,
     accessTokenResources: record.resources,
     grantType: record.grantType,
+    certificateThumbprint: record.certificateThumbprint,
     acr: record.acr,
     authTime: record.authTime ?? 0,
     consentedClaims: record.claims,
@@ -41,6 +42,11 @@ const CODES: AccessCheckCodes = {
     refreshExpired: RESULTS.introspectionTokenExpiredRefreshExpired,
     expired: RESULTS.introspectionTokenExpired,
   },
+  certificate: {
+    missing: RESULTS.introspectionCertificateMissing,
+    mismatch: RESULTS.introspectionCertificateMismatch,
+    malformed: RESULTS.introspectionCertificateMalformed,
+  },
   dpopMissing: RESULTS.introspectionDpopMissing,
   dpop: INTROSPECTION_DPOP_CODES,
   forgetExpired: true,
@@ -48,7 +54,8 @@ const CODES: AccessCheckCodes = {
 
 /**
  * `/auth/introspection`: token existence and expiry (an expired token is reported once, then
- * forgotten), DPoP proof (RFC 9449 §4.3) and binding, then required `scopes`, `subject`,
+ * forgotten), certificate binding (RFC 8705 §3: `clientCertificate`, A065304/A065305/A065307), DPoP
+ * proof (RFC 9449 §4.3) and binding, then required `scopes`, `subject`,
  * `resources`, `acrValues` and `maxAge`. Nonces (and `dpopNonce`) on API V3 only.
  */
 export function handleIntrospection(store: EmulatorStore, body: Record<string, unknown>, { version }: ApiCallContext): ApiResponse {

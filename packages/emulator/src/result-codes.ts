@@ -44,8 +44,9 @@ export const RESULTS = {
   invalidRequestBody: invented('A001291', 'The request body is not a valid JSON object.'),
   unauthorizedApiCall: authlete('A001202', 'Authorization header is missing or invalid. The service credentials are wrong or do not match this API path.'),
   unknownApi: invented('A001292', 'No API exists at the requested path.'),
-  methodNotAllowed: invented('A001293', 'The HTTP method is not allowed for this API; use POST.'),
+  methodNotAllowed: invented('A001293', 'The HTTP method is not allowed for this API; use {method}.'),
   requestBodyTooLarge: invented('A001294', 'The request body is too large.'),
+  serviceConfigurationPatchUnsupported: invented('A001295', "The emulator does not apply the 'patch' parameter of /service/configuration."),
 
   // /auth/introspection.
   introspectionOk: authlete('A056001', 'The access token is valid.'),
@@ -59,6 +60,12 @@ export const RESULTS = {
   introspectionResourceMismatch: invented('A056305', 'The access token does not cover the required resources.'),
   introspectionAcrInsufficient: authlete('A341302', "The authentication context class '{acr}' is insufficient."),
   introspectionAuthTimeTooOld: authlete('A340301', 'The authentication time is too old.'),
+  // RFC 8705 certificate binding (checked before DPoP). A065306 never occurs in the emulator: a
+  // certificate it can parse always has a thumbprint.
+  introspectionCertificateMissing: authlete('A065304', 'The access token is bound to a client certificate, but no client certificate was presented.'),
+  introspectionCertificateMismatch: authlete('A065305', 'The client certificate does not match the one the access token is bound to.'),
+  introspectionCertificateThumbprintFailed: authlete('A065306', 'The thumbprint of the client certificate could not be calculated.'),
+  introspectionCertificateMalformed: authlete('A065307', 'The client certificate is malformed.'),
   introspectionDpopMissing: authlete('A065308', 'Expected a DPoP header but none was provided.'),
   introspectionDpopKeyMismatch: authlete('A065309', DPOP['key-mismatch']),
   introspectionDpopInvalid: authlete('A065310', 'There was an error processing the DPoP header: {error}'),
@@ -98,6 +105,13 @@ export const RESULTS = {
   tokenDuplicateParameter: invented('A049391', 'A request parameter is included more than once.'),
   tokenDpopJktMismatch: invented('A050316', "The DPoP proof key does not match the 'dpop_jkt' of the authorization request."),
   tokenRefreshKeyMismatch: authlete('A053311', 'The DPoP proof key is not the key the refresh token is bound to.'),
+  // A client with tlsClientCertificateBoundAccessTokens (RFC 8705 §3): Authlete's codes are not known.
+  tokenCertificateRequired: invented('A050394', 'The client requires certificate-bound access tokens but the token request carries no client certificate.'),
+  tokenCertificateMalformed: invented('A050395', 'The client certificate is malformed.'),
+  // RFC 8707 `resource` at the token endpoint (`invalid_target`): Authlete's codes are not known.
+  tokenInvalidResource: invented('A049392', "A 'resource' parameter is not an absolute URI without a fragment (RFC 8707 §2)."),
+  tokenResourceNotAllowed: invented('A049393', "The resource '{resource}' is not one the client may request."),
+  tokenResourceNotGranted: invented('A049394', "The resource '{resource}' is not one of the resources of the grant."),
 
   // /auth/token/create.
   tokenCreateOk: authlete('A109001', 'An access token was created successfully.'),
@@ -115,6 +129,11 @@ export const RESULTS = {
   userInfoTokenExpiredRefreshExpired: authlete('A089302', 'The access token has expired, and so has the corresponding refresh token.'),
   userInfoTokenExpired: authlete('A089303', 'The access token has expired.'),
   userInfoNoOpenid: authlete('A089304', "The access token does not cover the 'openid' scope."),
+  // RFC 8705 certificate binding (checked before DPoP); A089309 never occurs in the emulator.
+  userInfoCertificateMissing: authlete('A089307', 'The access token is bound to a client certificate, but no client certificate was presented.'),
+  userInfoCertificateMalformed: authlete('A089308', 'The client certificate is malformed.'),
+  userInfoCertificateThumbprintFailed: authlete('A089309', 'The thumbprint of the client certificate could not be calculated.'),
+  userInfoCertificateMismatch: authlete('A089310', 'The client certificate does not match the one the access token is bound to.'),
   userInfoDpopMissing: authlete('A089311', 'Expected a DPoP header but none was provided.'),
   userInfoDpopKeyMismatch: authlete('A089312', DPOP['key-mismatch']),
   userInfoDpopInvalid: authlete('A089313', 'There was an error processing the DPoP header: {error}'),

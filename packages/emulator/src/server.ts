@@ -5,8 +5,9 @@ import type { Fault, Faults } from './faults'
 import { handleIntrospection } from './introspection'
 import { handleStandardIntrospection } from './introspection-standard'
 import { handlePushedAuthReq } from './par'
-import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
+import { fillResult, formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
 import { handleRevocation } from './revocation'
+import { handleServiceConfiguration, type GetReply } from './service-configuration'
 import type { EmulatorStore } from './store'
 import { handleToken } from './token'
 import { handleTokenCreate } from './token-create'
@@ -32,6 +33,13 @@ export const ROUTES: Readonly<Record<string, Handler>> = {
   '/auth/userinfo/issue': handleUserInfoIssue,
   '/auth/revocation': handleRevocation,
   '/pushed_auth_req': handlePushedAuthReq,
+}
+
+type GetHandler = (store: EmulatorStore, query: URLSearchParams, call: ApiCallContext) => GetReply
+
+/** API paths answered to GET (no body; query parameters), and their handlers. */
+export const GET_ROUTES: Readonly<Record<string, GetHandler>> = {
+  '/service/configuration': handleServiceConfiguration,
 }
 
 /** Split `/api/...` into version, service id and API path. */
@@ -76,6 +84,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extraHeade
 
 const apiError = (result: ResultEntry) => ({ resultCode: result.code, resultMessage: formatResultMessage(result) })
 
+/** The 405 of an API called with another method than its own. */
+const wrongMethod = (send: Send, method: 'GET' | 'POST') => send(405, apiError(fillResult(RESULTS.methodNotAllowed, { method })), { allow: method })
+
+/** The handler of an API path, by the method the API takes. */
+function routeOf(apiPath: string): { method: 'POST'; handler: Handler } | { method: 'GET'; handler: GetHandler } | undefined {
+  if (Object.hasOwn(ROUTES, apiPath)) return { method: 'POST', handler: ROUTES[apiPath]! }
+  if (Object.hasOwn(GET_ROUTES, apiPath)) return { method: 'GET', handler: GET_ROUTES[apiPath]! }
+  return undefined
+}
+
 function credentialsValid(req: IncomingMessage, parsed: NonNullable<ReturnType<typeof parseApiPath>>, credentials: ServiceCredentials): boolean {
   const authorization = req.headers.authorization ?? ''
   if (parsed.version === 'V3') {
@@ -113,7 +131,8 @@ function parseJson(text: string): unknown {
  * The emulator's HTTP server: records every request (and, once sent, its reply), applies injected
  * faults, checks the service credentials (v2 HTTP Basic on `/api/...`, v3 Bearer on
  * `/api/{serviceId}/...`), routes POSTs with a JSON object body to the handlers with the API
- * version, and answers verdicts with HTTP 200 as Authlete does.
+ * version (and GETs with their query to the GET APIs, `/service/configuration`), and answers
+ * verdicts with HTTP 200 as Authlete does.
  */
 export function createApiServer({ store, faults, requests, credentials }: ApiServerParts): ApiServer {
   const sockets = new Set<Socket>()
@@ -153,7 +172,7 @@ export function createApiServer({ store, faults, requests, credentials }: ApiSer
 
   const handle = async (req: IncomingMessage, send: Send, sink: { entry?: RecordedRequest }): Promise<void> => {
     const { text, tooLarge } = await readBody(req)
-    const pathname = new URL(req.url ?? '/', 'http://emulator.invalid').pathname
+    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://emulator.invalid')
     const parsed = parseApiPath(pathname)
     const json = parseJson(text)
     sink.entry = {
@@ -170,16 +189,20 @@ export function createApiServer({ store, faults, requests, credentials }: ApiSer
     const fault = faults.take(parsed?.apiPath ?? pathname)
     if (fault && (await applyFault(fault, req, send))) return
 
-    const handler = parsed && Object.hasOwn(ROUTES, parsed.apiPath) ? ROUTES[parsed.apiPath] : undefined
-    if (!parsed || !handler) return send(404, apiError(RESULTS.unknownApi))
+    const route = parsed && routeOf(parsed.apiPath)
+    if (!parsed || !route) return send(404, apiError(RESULTS.unknownApi))
     if (!credentialsValid(req, parsed, credentials)) {
       const challenge = parsed.version === 'V3' ? 'Bearer realm="Authlete"' : 'Basic realm="Authlete"'
       return send(401, apiError(RESULTS.unauthorizedApiCall), { 'www-authenticate': challenge })
     }
-    if (req.method !== 'POST') return send(405, apiError(RESULTS.methodNotAllowed), { allow: 'POST' })
+    if (req.method !== route.method) return wrongMethod(send, route.method)
+    if (route.method === 'GET') {
+      const reply = route.handler(store, searchParams, { version: parsed.version })
+      return send(reply.status, reply.body)
+    }
     if (tooLarge) return send(413, apiError(RESULTS.requestBodyTooLarge))
     if (json === null || typeof json !== 'object' || Array.isArray(json)) return send(400, apiError(RESULTS.invalidRequestBody))
-    send(200, handler(store, json as Record<string, unknown>, { version: parsed.version }))
+    send(200, route.handler(store, json as Record<string, unknown>, { version: parsed.version }))
   }
 
   const server = createServer((req, res) => {

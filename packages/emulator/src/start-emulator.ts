@@ -10,6 +10,7 @@ import {
   DEFAULT_SERVICE_ACCESS_TOKEN,
   DEFAULT_SERVICE_ID,
 } from './defaults'
+import { checkServiceUrl, ENDPOINT_SETTINGS } from './endpoints'
 import { Faults, type FaultInjector } from './faults'
 import { createApiServer } from './server'
 import { EmulatorStore, type PushedAuthorizationRequest } from './store'
@@ -46,20 +47,51 @@ export interface EmulatorOptions {
   accessToken?: string
   /** v2 API secret; default {@link DEFAULT_API_SECRET}. */
   apiSecret?: string
-  /** `htu` assumed when a token request carries none (Authlete's service `tokenEndpoint`). */
+  /**
+   * Service setting `tokenEndpoint`: `token_endpoint` of `/service/configuration` and the `htu`
+   * assumed when a token request carries none; default `{issuer}/token`.
+   */
   tokenEndpoint?: string
-  /** `htu` assumed when a UserInfo request carries none. */
+  /** Service setting `authorizationEndpoint` (`authorization_endpoint`); default `{issuer}/authorize`. */
+  authorizationEndpoint?: string
+  /** Service setting `userInfoEndpoint` (`userinfo_endpoint`, absent unless set); also the `htu` assumed when a UserInfo request carries none. */
   userInfoEndpoint?: string
-  /** `htu` assumed when a PAR request carries none. */
+  /** Service setting `pushedAuthReqEndpoint` (`pushed_authorization_request_endpoint`, absent unless set); also the `htu` assumed when a PAR request carries none. */
   pushedAuthReqEndpoint?: string
-  /** Issuer of signed responses; default the emulator's URL. */
+  /** Service setting `introspectionEndpoint` (`introspection_endpoint`, absent unless set). */
+  introspectionEndpoint?: string
+  /** Service setting `revocationEndpoint` (`revocation_endpoint`, absent unless set). */
+  revocationEndpoint?: string
+  /** Service setting `issuer`: `issuer` of `/service/configuration`, `iss` of signed responses; default the emulator's URL. */
   issuer?: string
 }
 
-/** Service settings changeable at runtime. */
+/**
+ * Service settings changeable at runtime: the DPoP and lifetime settings, and the issuer and
+ * endpoint URLs that `/service/configuration` reports (e.g. once the app that serves them listens).
+ */
 export type RuntimeSettings = Partial<
-  Pick<EmulatorSettings, 'dpopNonceRequired' | 'dpopNonceDuration' | 'accessTokenDuration' | 'refreshTokenDuration' | 'rejectReplayedProofs'>
+  Pick<
+    EmulatorSettings,
+    | 'dpopNonceRequired'
+    | 'dpopNonceDuration'
+    | 'accessTokenDuration'
+    | 'refreshTokenDuration'
+    | 'rejectReplayedProofs'
+    | 'issuer'
+    | (typeof ENDPOINT_SETTINGS)[number]
+  >
 >
+
+/** The keys of {@link RuntimeSettings}. */
+const RUNTIME_SETTINGS = ['dpopNonceRequired', 'dpopNonceDuration', 'accessTokenDuration', 'refreshTokenDuration', 'rejectReplayedProofs', 'issuer', ...ENDPOINT_SETTINGS] as const
+
+/** Throw for an issuer or endpoint URL that is not an absolute http(s) URL. */
+function checkUrls(settings: Partial<Record<'issuer' | (typeof ENDPOINT_SETTINGS)[number], unknown>>, where: string): void {
+  for (const name of ['issuer', ...ENDPOINT_SETTINGS] as const) {
+    if (settings[name] !== undefined) checkServiceUrl(`${where}: ${name}`, settings[name])
+  }
+}
 
 /** Options of `emu.createToken()`: those of `/auth/token/create`. */
 export type CreateTokenOptions = TokenCreateParams
@@ -81,7 +113,7 @@ export interface Emulator {
   readonly faults: FaultInjector
   /** Current service settings. */
   readonly settings: Readonly<EmulatorSettings>
-  /** Change service settings at runtime. */
+  /** Change service settings at runtime (an issuer or endpoint URL that is not an absolute http(s) URL throws a `TypeError`). */
   configure(settings: RuntimeSettings): void
   /** Mint a token in-process (same logic as `/auth/token/create`); rejects when Authlete would refuse. */
   createToken(options?: CreateTokenOptions): Promise<TokenCreateResponse>
@@ -114,6 +146,7 @@ function claimNames(claims: AuthorizationCodeOptions['claims']): string[] | unde
  * ```
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  checkUrls(options, 'startEmulator')
   const now = options.now ?? Date.now
   const settings: EmulatorSettings = {
     dpopNonceRequired: options.dpopNonceRequired ?? false,
@@ -121,9 +154,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     accessTokenDuration: options.accessTokenDuration ?? DEFAULT_ACCESS_TOKEN_DURATION,
     refreshTokenDuration: options.refreshTokenDuration ?? DEFAULT_REFRESH_TOKEN_DURATION,
     rejectReplayedProofs: options.rejectReplayedProofs ?? true,
-    tokenEndpoint: options.tokenEndpoint,
-    userInfoEndpoint: options.userInfoEndpoint,
-    pushedAuthReqEndpoint: options.pushedAuthReqEndpoint,
+    ...Object.fromEntries(ENDPOINT_SETTINGS.map((name) => [name, options[name]])),
     issuer: options.issuer ?? '',
   }
   const store = new EmulatorStore(settings, now, options.clients)
@@ -159,7 +190,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     settings,
     configure(changes) {
-      for (const key of ['dpopNonceRequired', 'dpopNonceDuration', 'accessTokenDuration', 'refreshTokenDuration', 'rejectReplayedProofs'] as const) {
+      checkUrls(changes, 'configure')
+      for (const key of RUNTIME_SETTINGS) {
         const value = changes[key]
         if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value
       }

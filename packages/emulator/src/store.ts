@@ -39,6 +39,7 @@ export interface IssueParams {
   refreshTokenDuration?: number
   withRefreshToken: boolean
   jkt?: string
+  certificateThumbprint?: string
   resources?: string[]
   properties?: TokenProperty[]
   claims?: string[]
@@ -161,6 +162,7 @@ export class EmulatorStore {
       createdAt: now,
       expiresAt: now + accessTokenDuration * 1000,
       jkt: params.jkt,
+      certificateThumbprint: params.certificateThumbprint,
       resources: params.resources,
       properties: params.properties,
       grantType: params.grantType,

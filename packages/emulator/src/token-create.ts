@@ -1,7 +1,8 @@
 import { formatResultMessage, RESULTS, type ResultEntry } from './result-codes'
-import type { EmulatorStore } from './store'
+import type { EmulatorStore, IssueParams } from './store'
 import type { ApiResponse, GrantType, TokenProperty, TokenRecord } from './types'
 import { DEFAULT_CLIENT } from './defaults'
+import { isResourceIndicator } from './resources'
 
 const GRANT_TYPES: readonly GrantType[] = [
   'AUTHORIZATION_CODE',
@@ -28,6 +29,18 @@ export interface TokenCreateParams {
   refreshTokenDuration?: number
   /** RFC 7638 thumbprint of the DPoP key to bind the token to (an input only: no response echoes it). */
   dpopKeyThumbprint?: string
+  /**
+   * RFC 8705 `x5t#S256` (base64url SHA-256 of the DER, 43 characters) of the client certificate to
+   * bind the token to: introspection then wants that certificate in `clientCertificate` and reports
+   * the value as `certificateThumbprint`. Another shape is `BAD_REQUEST` (A109305). The token's
+   * type stays `Bearer` (RFC 8705 §3).
+   */
+  certificateThumbprint?: string
+  /**
+   * RFC 8707 resources of the token (its audience: introspection's `resources` and
+   * `accessTokenResources`). Each must be an absolute URI without a fragment, else `BAD_REQUEST`
+   * (A109305). Not checked against the client's `requestableResources`: this API mints directly.
+   */
   resources?: string[]
   properties?: TokenProperty[]
   /** Use this exact access token value (as Authlete's `accessToken` request parameter allows). */
@@ -76,6 +89,35 @@ export function toGrantType(value: string): GrantType | undefined {
 const stringArray = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined
 
+/** The `resources` of a request: absent or empty -> undefined; `false` when one is not an absolute URI without a fragment. */
+function resourcesOf(value: unknown): string[] | undefined | false {
+  if (value === undefined || value === null) return undefined
+  if (!Array.isArray(value) || !value.every((r) => typeof r === 'string' && isResourceIndicator(r))) return false
+  return value.length > 0 ? [...new Set(value as string[])] : undefined
+}
+
+/** An RFC 8705 `x5t#S256`: a SHA-256 digest in base64url without padding. */
+const X5T_S256 = /^[A-Za-z0-9_-]{43}$/
+
+const optionalString = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
+
+/**
+ * The string members of a request that name a token or its binding: each absent or a string
+ * (else A109305), `certificateThumbprint` shaped as an `x5t#S256` (else A109305), and the token
+ * values not already in use (else A109304).
+ */
+function tokenValues(store: EmulatorStore, body: Record<string, unknown>): Pick<IssueParams, 'accessToken' | 'refreshToken' | 'jkt' | 'certificateThumbprint'> | ResultEntry {
+  for (const name of ['accessToken', 'refreshToken', 'dpopKeyThumbprint', 'certificateThumbprint'] as const) {
+    if (body[name] !== undefined && body[name] !== null && typeof body[name] !== 'string') return RESULTS.tokenCreateBadRequest
+  }
+  const certificateThumbprint = optionalString(body.certificateThumbprint)
+  if (certificateThumbprint !== undefined && !X5T_S256.test(certificateThumbprint)) return RESULTS.tokenCreateBadRequest
+  const accessToken = optionalString(body.accessToken)
+  const refreshToken = optionalString(body.refreshToken)
+  if ((accessToken && store.byAccessToken.has(accessToken)) || (refreshToken && store.byRefreshToken.has(refreshToken))) return RESULTS.tokenCreateTokenInUse
+  return { accessToken, refreshToken, jkt: optionalString(body.dpopKeyThumbprint), certificateThumbprint }
+}
+
 function failure(result: ResultEntry): ApiResponse {
   return { resultCode: result.code, resultMessage: formatResultMessage(result), action: 'BAD_REQUEST' }
 }
@@ -100,8 +142,9 @@ export function tokenCreateResponse(record: TokenRecord, now: number): TokenCrea
 }
 
 /**
- * `/auth/token/create`: mint an access token directly (no authorization flow). Also the logic
- * behind `emu.createToken()`.
+ * `/auth/token/create`: mint an access token directly (no authorization flow), bound to a DPoP key
+ * (`dpopKeyThumbprint`) or a client certificate (`certificateThumbprint`) when asked. Also the
+ * logic behind `emu.createToken()`.
  */
 export function handleTokenCreate(store: EmulatorStore, body: Record<string, unknown>): ApiResponse {
   const subject = typeof body.subject === 'string' && body.subject !== '' ? body.subject : undefined
@@ -116,15 +159,10 @@ export function handleTokenCreate(store: EmulatorStore, body: Record<string, unk
   if (!found) return failure(RESULTS.tokenCreateUnknownClient)
 
   const positive = (value: unknown) => (typeof value === 'number' && value > 0 ? value : undefined)
-  const optionalString = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
-  for (const name of ['accessToken', 'refreshToken', 'dpopKeyThumbprint'] as const) {
-    if (body[name] !== undefined && body[name] !== null && typeof body[name] !== 'string') return failure(RESULTS.tokenCreateBadRequest)
-  }
-  const accessToken = optionalString(body.accessToken)
-  const refreshToken = optionalString(body.refreshToken)
-  if ((accessToken && store.byAccessToken.has(accessToken)) || (refreshToken && store.byRefreshToken.has(refreshToken))) {
-    return failure(RESULTS.tokenCreateTokenInUse)
-  }
+  const values = tokenValues(store, body)
+  if ('code' in values) return failure(values)
+  const resources = resourcesOf(body.resources)
+  if (resources === false) return failure(RESULTS.tokenCreateBadRequest)
   const properties = Array.isArray(body.properties)
     ? body.properties.filter((p): p is TokenProperty => p !== null && typeof p === 'object' && typeof p.key === 'string' && typeof p.value === 'string')
     : undefined
@@ -138,14 +176,12 @@ export function handleTokenCreate(store: EmulatorStore, body: Record<string, unk
     accessTokenDuration: positive(body.accessTokenDuration),
     refreshTokenDuration: positive(body.refreshTokenDuration),
     withRefreshToken: grantType !== 'CLIENT_CREDENTIALS' && grantType !== 'IMPLICIT',
-    jkt: optionalString(body.dpopKeyThumbprint),
-    resources: stringArray(body.resources),
+    ...values,
+    resources,
     properties,
     claims: stringArray(body.claims),
     acr: optionalString(body.acr),
     authTime: positive(body.authTime),
-    accessToken,
-    refreshToken,
   })
   return { ...tokenCreateResponse(record, store.now()) }
 }

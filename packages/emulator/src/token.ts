@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto'
 import { hasDpop } from './access-check'
+import { hasCertificate, readClientCertificate } from './certificate'
 import { authenticateClient } from './client-auth'
 import { TOKEN_DPOP_CODES } from './dpop-denial'
 import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-response'
 import { parseForm, splitScope, type FormParameters } from './form'
+import { checkResourceParameters, narrowResources } from './resources'
+import { tokenEndpointOf } from './endpoints'
 import { RESULTS, type ResultEntry } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { ApiCallContext, ApiResponse, EmulatorClient, TokenRecord } from './types'
@@ -35,13 +38,20 @@ interface GrantContext {
   aliasUsed: boolean
   /** Thumbprint of a verified DPoP proof, if one was sent. */
   jkt?: string
+  /** `x5t#S256` of the request's client certificate, when the client wants certificate-bound tokens. */
+  certificateThumbprint?: string
+  /** The request's RFC 8707 `resource` parameters, checked (possibly none). */
+  resources: string[]
 }
 
 type GrantOutcome = { ok: true; record: TokenRecord } | { ok: false; error: string; result: ResultEntry }
 
 const reject = (error: string, result: ResultEntry): GrantOutcome => ({ ok: false, error, result })
 
-function authorizationCodeGrant({ store, form, client, aliasUsed, jkt }: GrantContext): GrantOutcome {
+/** Undefined for no resources: a token without an audience has none (Authlete omits the member). */
+const orNone = (resources: string[]): string[] | undefined => (resources.length > 0 ? resources : undefined)
+
+function authorizationCodeGrant({ store, form, client, aliasUsed, jkt, certificateThumbprint, resources }: GrantContext): GrantOutcome {
   const code = form.get('code')
   if (!code) return reject('invalid_request', RESULTS.tokenMissingCode)
   const record = store.codes.get(code)
@@ -64,6 +74,8 @@ function authorizationCodeGrant({ store, form, client, aliasUsed, jkt }: GrantCo
     if (computed !== record.codeChallenge) return reject('invalid_grant', RESULTS.tokenPkceFailed)
   }
   if (record.dpopJkt !== undefined && record.dpopJkt !== jkt) return reject('invalid_dpop_proof', RESULTS.tokenDpopJktMismatch)
+  const target = narrowResources(resources, record.resources)
+  if (!target.ok) return reject('invalid_target', target.result)
   record.used = true
   const issued = store.issue({
     client,
@@ -73,7 +85,8 @@ function authorizationCodeGrant({ store, form, client, aliasUsed, jkt }: GrantCo
     scopes: record.scopes,
     withRefreshToken: true,
     jkt,
-    resources: record.resources,
+    certificateThumbprint,
+    resources: orNone(target.resources),
     properties: record.properties,
     claims: record.claims,
     acr: record.acr,
@@ -83,7 +96,7 @@ function authorizationCodeGrant({ store, form, client, aliasUsed, jkt }: GrantCo
   return { ok: true, record: issued }
 }
 
-function refreshTokenGrant({ store, form, client, aliasUsed, jkt }: GrantContext): GrantOutcome {
+function refreshTokenGrant({ store, form, client, aliasUsed, jkt, certificateThumbprint, resources }: GrantContext): GrantOutcome {
   const refreshToken = form.get('refresh_token')
   if (!refreshToken) return reject('invalid_request', RESULTS.tokenMissingRefreshToken)
   const old = store.byRefreshToken.get(refreshToken)
@@ -96,6 +109,8 @@ function refreshTokenGrant({ store, form, client, aliasUsed, jkt }: GrantContext
   }
   const requested = splitScope(form.get('scope'))
   if (requested.some((scope) => !old.scopes.includes(scope))) return reject('invalid_scope', RESULTS.tokenInvalidScope)
+  const target = narrowResources(resources, old.resources)
+  if (!target.ok) return reject('invalid_target', target.result)
   // Authlete keeps an access token and its refresh token as one record: refreshing replaces both.
   store.remove(old)
   const issued = store.issue({
@@ -106,7 +121,9 @@ function refreshTokenGrant({ store, form, client, aliasUsed, jkt }: GrantContext
     scopes: requested.length > 0 ? requested : old.scopes,
     withRefreshToken: true,
     jkt: old.jkt ?? jkt,
-    resources: old.resources,
+    // The certificate of this request (a client may renew its certificate), else the old binding.
+    certificateThumbprint: certificateThumbprint ?? old.certificateThumbprint,
+    resources: orNone(target.resources),
     properties: old.properties,
     claims: old.claims,
     acr: old.acr,
@@ -115,9 +132,8 @@ function refreshTokenGrant({ store, form, client, aliasUsed, jkt }: GrantContext
   return { ok: true, record: issued }
 }
 
-function clientCredentialsGrant({ store, form, client, aliasUsed, jkt }: GrantContext): GrantOutcome {
+function clientCredentialsGrant({ store, form, client, aliasUsed, jkt, certificateThumbprint, resources }: GrantContext): GrantOutcome {
   if (!client.clientSecret) return reject('unauthorized_client', RESULTS.tokenPublicClientNotAllowed)
-  const resources = form.getAll('resource')
   const record = store.issue({
     client,
     clientIdAliasUsed: aliasUsed,
@@ -125,7 +141,8 @@ function clientCredentialsGrant({ store, form, client, aliasUsed, jkt }: GrantCo
     scopes: splitScope(form.get('scope')),
     withRefreshToken: false,
     jkt,
-    resources: resources.length > 0 ? resources : undefined,
+    certificateThumbprint,
+    resources: orNone(resources),
   })
   return { ok: true, record }
 }
@@ -146,6 +163,18 @@ const OK_RESULTS: Record<keyof typeof GRANTS, ResultEntry> = {
 /** A `grant_type` the emulator does not handle: one the service does not support, or no grant type at all. */
 function unhandledGrantResult(grantType: string): ResultEntry {
   return OTHER_KNOWN_GRANT_TYPES.includes(grantType) ? RESULTS.tokenUnsupportedGrantType : RESULTS.tokenInvalidGrantType
+}
+
+/**
+ * RFC 8705 §3 at the token endpoint: for a client with `tlsClientCertificateBoundAccessTokens`, the
+ * `x5t#S256` of the request's `clientCertificate` (required, and must parse); for any other client
+ * nothing (its certificate, if any, is not read: no `tls_client_auth` here).
+ */
+function certificateBinding(client: EmulatorClient, certificate: unknown): { ok: true; thumbprint?: string } | { ok: false; result: ResultEntry } {
+  if (client.tlsClientCertificateBoundAccessTokens !== true) return { ok: true }
+  if (!hasCertificate(certificate)) return { ok: false, result: RESULTS.tokenCertificateRequired }
+  const read = readClientCertificate(certificate)
+  return read.ok ? { ok: true, thumbprint: read.thumbprint } : { ok: false, result: RESULTS.tokenCertificateMalformed }
 }
 
 /** An `OK` token reply for an issued grant: the client's JSON body and the reply's members. */
@@ -178,9 +207,13 @@ function issuedReply(record: TokenRecord, now: number): [string, ApiResponse] {
 
 /**
  * `/auth/token`: client authentication, DPoP proof at the token endpoint (binds the issued token
- * to the proof key, RFC 9449 §5), then the `authorization_code`, `refresh_token` or
- * `client_credentials` grant. `responseContent` is the JSON body for the client. Nonces (and
- * `dpopNonce`) on API V3 only.
+ * to the proof key, RFC 9449 §5), the client certificate for a client with
+ * `tlsClientCertificateBoundAccessTokens` (binds the token to its `x5t#S256`, RFC 8705 §3;
+ * `clientCertificatePath` is accepted and not read), RFC 8707 `resource` parameters (`invalid_target` unless each
+ * is an absolute URI without a fragment that the client may request; they become the token's
+ * `accessTokenResources`, narrowing those of a code or refresh token), then the
+ * `authorization_code`, `refresh_token` or `client_credentials` grant. `responseContent` is the
+ * JSON body for the client. Nonces (and `dpopNonce`) on API V3 only.
  */
 export function handleToken(store: EmulatorStore, body: Record<string, unknown>, { version }: ApiCallContext): ApiResponse {
   const { respond, fail, nonceRequired } = formEndpointResponder<TokenAction>(store, body, version)
@@ -197,14 +230,22 @@ export function handleToken(store: EmulatorStore, body: Record<string, unknown>,
 
   let jkt: string | undefined
   if (hasDpop(body.dpop)) {
-    const verdict = verifyEndpointProof(store, body, store.settings.tokenEndpoint, nonceRequired, TOKEN_DPOP_CODES)
+    const verdict = verifyEndpointProof(store, body, tokenEndpointOf(store.settings), nonceRequired, TOKEN_DPOP_CODES)
     if (!verdict.ok) return fail('BAD_REQUEST', verdict.error, verdict.result)
     jkt = verdict.jkt
   } else if (auth.client.dpopRequired) {
     return fail('BAD_REQUEST', 'invalid_dpop_proof', RESULTS.tokenDpopRequired)
   }
 
-  const outcome = GRANTS[grantType as keyof typeof GRANTS]({ store, form, client: auth.client, aliasUsed: auth.aliasUsed, jkt })
+  const certificate = certificateBinding(auth.client, body.clientCertificate)
+  if (!certificate.ok) return fail('BAD_REQUEST', 'invalid_request', certificate.result)
+
+  // RFC 8707 §2: `invalid_target` for a malformed resource or one the client may not ask for.
+  const target = checkResourceParameters(form.getAll('resource'), auth.client)
+  if (!target.ok) return fail('BAD_REQUEST', 'invalid_target', target.result)
+
+  const context = { store, form, client: auth.client, aliasUsed: auth.aliasUsed, jkt, certificateThumbprint: certificate.thumbprint, resources: target.resources }
+  const outcome = GRANTS[grantType as keyof typeof GRANTS](context)
   if (!outcome.ok) return fail('BAD_REQUEST', outcome.error, outcome.result)
 
   const [content, members] = issuedReply(outcome.record, store.now())

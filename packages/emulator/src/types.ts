@@ -27,12 +27,25 @@ export interface EmulatorClient {
   clientSecret?: string
   /** When true the token endpoint refuses requests without a DPoP proof. */
   dpopRequired?: boolean
+  /**
+   * RFC 8705 §3 certificate-bound access tokens (Authlete's client property of this name; RFC 7591
+   * metadata `tls_client_certificate_bound_access_tokens`). When true, `/auth/token` binds what it
+   * issues to the `x5t#S256` of the request's `clientCertificate`, and refuses a request without
+   * one (`invalid_request`, A050394) or with one it cannot parse (A050395).
+   */
+  tlsClientCertificateBoundAccessTokens?: boolean
   /** Alternative client identifier accepted wherever a client id is (Authlete's `clientIdAlias`). */
   clientIdAlias?: string
   /** Registered redirect URIs; when non-empty, PAR requests must use one of them. */
   redirectUris?: string[]
   /** When true `/auth/userinfo/issue` answers action `JWT` (signed) instead of `JSON`. */
   userInfoSignedResponse?: boolean
+  /**
+   * RFC 8707 resources the client may name in `resource` parameters at `/auth/token` (compared as
+   * exact strings); another one is `invalid_target`. Absent: any resource. Empty: none. An
+   * emulator setting, named after Authlete's client setting `requestableScopes`.
+   */
+  requestableResources?: string[]
 }
 
 /** Service settings that can change at runtime through `emu.configure()`. */
@@ -50,13 +63,22 @@ export interface EmulatorSettings {
    * (RFC 9449 §11.1). Whether Authlete does this is unknown: turn it off to accept replays.
    */
   rejectReplayedProofs: boolean
-  /** Default `htu` of token requests that carry no `htu` (Authlete uses the service's `tokenEndpoint`). */
+  /**
+   * The service's token endpoint URL: `token_endpoint` of `/service/configuration` and the `htu` of
+   * token requests that carry none. Unset: `{issuer}/token`.
+   */
   tokenEndpoint?: string
-  /** Default `htu` of UserInfo requests that carry no `htu`. */
+  /** `authorization_endpoint` of `/service/configuration`. Unset: `{issuer}/authorize`. */
+  authorizationEndpoint?: string
+  /** `userinfo_endpoint` of `/service/configuration` (absent unless set); default `htu` of UserInfo requests. */
   userInfoEndpoint?: string
-  /** Default `htu` of PAR requests that carry no `htu`. */
+  /** `pushed_authorization_request_endpoint` of `/service/configuration` (absent unless set); default `htu` of PAR requests. */
   pushedAuthReqEndpoint?: string
-  /** `iss` of signed UserInfo responses; defaults to the emulator's URL. */
+  /** `introspection_endpoint` of `/service/configuration` (absent unless set). */
+  introspectionEndpoint?: string
+  /** `revocation_endpoint` of `/service/configuration` (absent unless set). */
+  revocationEndpoint?: string
+  /** The service's issuer: `issuer` of `/service/configuration`, `iss` of signed UserInfo responses; defaults to the emulator's URL. */
   issuer: string
 }
 
@@ -77,6 +99,8 @@ export interface TokenRecord {
   refreshTokenExpiresAt?: number
   /** RFC 7638 thumbprint of the DPoP key the token is bound to. */
   jkt?: string
+  /** RFC 8705 `x5t#S256` of the client certificate the token is bound to. */
+  certificateThumbprint?: string
   resources?: string[]
   properties?: TokenProperty[]
   grantType: GrantType

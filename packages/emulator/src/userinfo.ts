@@ -44,6 +44,11 @@ const USERINFO_CODES: AccessCheckCodes = {
     refreshExpired: RESULTS.userInfoTokenExpiredRefreshExpired,
     expired: RESULTS.userInfoTokenExpired,
   },
+  certificate: {
+    missing: RESULTS.userInfoCertificateMissing,
+    mismatch: RESULTS.userInfoCertificateMismatch,
+    malformed: RESULTS.userInfoCertificateMalformed,
+  },
   dpopMissing: RESULTS.userInfoDpopMissing,
   dpop: USERINFO_DPOP_CODES,
 }
@@ -55,7 +60,8 @@ export function requestedClaims(record: TokenRecord): string[] {
 }
 
 /**
- * `/auth/userinfo`: the introspection checks (token, DPoP proof with `htm` default `GET` and `htu`
+ * `/auth/userinfo`: the introspection checks (token, certificate binding with `clientCertificate`
+ * and the A0893xx codes, DPoP proof with `htm` default `GET` and `htu`
  * default the service's `userInfoEndpoint`; nonces on API V3 only), then the `openid` scope. On
  * `OK` it names the claims the authorization server must collect for `/auth/userinfo/issue`. The
  * reply has only members Authlete's UserInfo reply declares (no `acr`, no `authTime`).

@@ -1,8 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { AuthleteGuardError } from '@authlete-guard/core'
-import { fromExpressRequest as toRequestLike, writeDenial } from '@authlete-guard/core/node'
-import type { AuthorizationServer, EndpointResponse, TokenActionRequired, UserInfoCallOptions } from '@authlete-guard/core/authorization-server'
+import { fromExpressRequest as toRequestLike, readBody, writeDenial } from '@authlete-guard/core/node'
+import { authorizationServerMetadataResponder } from '@authlete-guard/core/authorization-server'
+import type { AuthorizationServer, AuthorizationServerMetadataOptions, EndpointResponse, TokenActionRequired, UserInfoCallOptions } from '@authlete-guard/core/authorization-server'
 
 /**
  * Largest form body the token and PAR handlers read, in bytes (body-parser's default too).
@@ -40,26 +41,6 @@ class BodyTooLarge extends Error {}
  */
 export const sendEndpointResponse: (res: ServerResponse, answer: EndpointResponse) => void = writeDenial
 
-function readStream(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        req.off('data', onData)
-        req.resume() // drain the rest so the connection can answer
-        reject(new BodyTooLarge())
-        return
-      }
-      chunks.push(chunk)
-    }
-    req.on('data', onData)
-    req.once('end', () => resolve(Buffer.concat(chunks)))
-    req.once('error', reject)
-  })
-}
-
 /**
  * The raw form body, as Authlete needs it (`parameters` verbatim, RFC 6749 §3.2). A string or a
  * Buffer already in `req.body` (`express.text()` / `express.raw()`) is used; an unread stream is
@@ -76,7 +57,9 @@ async function rawFormBody(req: Request, limit: number): Promise<string | Buffer
       '@authlete-guard/express: the request body was already parsed; mount the token/PAR endpoint without express.urlencoded() (or use express.text({ type: "application/x-www-form-urlencoded" })).',
     )
   }
-  return readStream(req, limit)
+  const read = await readBody(req, limit)
+  if (!read.ok) throw new BodyTooLarge()
+  return read.body
 }
 
 function assertServer(as: AuthorizationServer, name: string): void {
@@ -168,6 +151,31 @@ export function userinfoEndpoint(as: AuthorizationServer, options: UserInfoCallO
   return function authleteUserInfoEndpoint(req: Request, res: Response, next: NextFunction): void {
     as.userinfo(toRequestLike(req), callOptions)
       .then((result) => sendEndpointResponse(res, result))
+      .catch(next)
+  }
+}
+
+/**
+ * Serve the authorization server's metadata (RFC 8414, OpenID Connect Discovery) from
+ * `as.metadata()`, i.e. Authlete's `/service/configuration` (the core's
+ * `authorizationServerMetadataResponder`): `GET` and `HEAD` at
+ * `/.well-known/oauth-authorization-server` and `/.well-known/openid-configuration` (plus, for an
+ * issuer with a path, its path-inserted forms) answered `200 application/json` with
+ * `Cache-Control: public, max-age=<maxAgeSeconds>` (default `DEFAULT_METADATA_MAX_AGE_SECONDS`)
+ * and `Access-Control-Allow-Origin: *`; `OPTIONS` is a CORS preflight (204); other methods 405.
+ * Other requests go on (`next()`). When Authlete fails the answer is a generic 500 (`no-store`,
+ * nothing about the cause), reported to the server's `onError`. Mount it on the app, not under a
+ * path: the well-known paths are the origin's.
+ *
+ * @example
+ * const as = createAuthorizationServer({ authlete: authleteOptionsFromEnv() })
+ * app.use(authorizationServerMetadata(as))
+ */
+export function authorizationServerMetadata(as: AuthorizationServer, options: AuthorizationServerMetadataOptions = {}): RequestHandler {
+  const respond = authorizationServerMetadataResponder(as, options)
+  return function authleteAuthorizationServerMetadata(req: Request, res: Response, next: NextFunction): void {
+    respond(toRequestLike(req))
+      .then((answer) => (answer ? sendEndpointResponse(res, answer) : next()))
       .catch(next)
   }
 }

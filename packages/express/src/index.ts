@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { AuthleteGuardError, assertGuard, routeCheck } from '@authlete-guard/core'
+import { AuthleteGuardError, assertGuard, resourceMetadataResponder, routeCheck } from '@authlete-guard/core'
 import { fromExpressRequest, setDecisionHeaders, writeDenial } from '@authlete-guard/core/node'
-import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, RequestLike, ResourceMetadataServeOptions, RouteOptions } from '@authlete-guard/core'
 
 declare global {
   // Express's own extension point; the same merge works with @types/express 4 and 5.
@@ -70,10 +70,36 @@ export function protect(guard: Guard, route?: RouteOptions): RequestHandler {
   }
 }
 
+const RESOURCE_METADATA = '@authlete-guard/express: resourceMetadata(guard)'
+
+/**
+ * Express middleware that serves the guard's OAuth 2.0 Protected Resource Metadata (RFC 9728) at
+ * the path of `guard.resourceMetadataUrl` (e.g. `/.well-known/oauth-protected-resource/mcp`) and
+ * at `/.well-known/oauth-protected-resource`: `GET` and `HEAD` as cacheable `application/json`
+ * with `Access-Control-Allow-Origin: *`, `OPTIONS` as a CORS preflight, other methods 405. Every
+ * other request goes on (`next()`). Mount it on the app, not under a path: the well-known paths
+ * are the origin's. The guard needs `resource` and `resourceMetadata`, or this throws
+ * `ERR_INVALID_CONFIG` (at start-up).
+ *
+ * @example
+ * const guard = createGuard({ authlete: authleteOptionsFromEnv(), resource: 'https://api.example.com/mcp', resourceMetadata: { authorization_servers: ['https://as.example.com'] } })
+ * app.use(resourceMetadata(guard))
+ * app.post('/mcp', protect(guard), mcpHandler)
+ */
+export function resourceMetadata(guard: Guard, options?: ResourceMetadataServeOptions): RequestHandler {
+  assertGuard(guard, RESOURCE_METADATA)
+  const respond = resourceMetadataResponder(guard, RESOURCE_METADATA, options)
+  return function authleteResourceMetadata(req: Request, res: Response, next: NextFunction): void {
+    const answer = respond({ method: req.method, url: req.originalUrl })
+    if (answer) writeDenial(res, answer) // Node's own API: nothing added, as for a denial
+    else next()
+  }
+}
+
 // The core's list every adapter re-exports, and on Node its undici-pool guard as createGuard.
 export * from '@authlete-guard/core/adapter'
 export { createNodeGuard as createGuard, type NodeAuthleteOptions as AuthleteOptions, type NodeGuardOptions as GuardOptions } from '@authlete-guard/core/node'
-export { tokenEndpoint, parEndpoint, userinfoEndpoint, sendEndpointResponse, DEFAULT_FORM_BODY_LIMIT } from './authorization-server'
+export { tokenEndpoint, parEndpoint, userinfoEndpoint, authorizationServerMetadata, sendEndpointResponse, DEFAULT_FORM_BODY_LIMIT } from './authorization-server'
 export type { FormEndpointOptions, TokenEndpointOptions } from './authorization-server'
 export { createNodeAuthorizationServer as createAuthorizationServer, type NodeAuthorizationServerOptions as AuthorizationServerOptions } from '@authlete-guard/core/node'
-export type { AuthorizationServer, GetClaims, GetUserInfoSub, TokenActionRequired, TokenResult, UserInfoCallOptions } from '@authlete-guard/core/authorization-server'
+export type { AuthorizationServer, AuthorizationServerMetadataOptions, GetClaims, GetUserInfoSub, TokenActionRequired, TokenResult, UserInfoCallOptions } from '@authlete-guard/core/authorization-server'

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createAuthorizationServer, type AuthorizationServer, type TokenActionRequired } from '@authlete-guard/core/authorization-server'
 import { startAuthleteStub, type AuthleteStub } from '../../core/test/support/authlete-stub'
 import { seedTokenRequest as seed } from '../../core/test/vectors'
+import { statusBeforeBodyEnds } from '../../../test/support/adapter-testbed'
 import { parEndpoint, tokenEndpoint, userinfoEndpoint } from '../src/authorization-server'
 
 let stub: AuthleteStub
@@ -126,6 +127,11 @@ describe.each([
     const { reply, text } = await send('/token-small', { 'content-type': FORM_TYPE }, 'grant_type=client_credentials&scope=a')
     expect(reply.statusCode).toBe(413)
     expect(JSON.parse(text).error).toBe('invalid_request')
+    expect(stub.calls).toHaveLength(0)
+  })
+
+  it('a Content-Length over the limit -> 413 at once, before the body arrives; Authlete not called', async () => {
+    expect(await statusBeforeBodyEnds(`http://127.0.0.1:${port}/token-small`, { 'content-type': FORM_TYPE }, 100_000)).toBe(413)
     expect(stub.calls).toHaveLength(0)
   })
 

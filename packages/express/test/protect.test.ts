@@ -102,8 +102,8 @@ describe('configuration', () => {
 
   it('exports exactly the public surface (no accidental growth)', () => {
     expect(Object.keys(surface).sort()).toEqual([
-      'AuthleteGuardError', 'DEFAULT_FORM_BODY_LIMIT', 'authleteOptionsFromEnv', 'createAuthorizationServer', 'createGuard', 'createMemoryReplayStore', 'getAuth',
-      'isAuthleteGuardError', 'parEndpoint', 'protect', 'sendEndpointResponse', 'toRequestLike', 'tokenEndpoint', 'userinfoEndpoint',
+      'AuthleteGuardError', 'DEFAULT_FORM_BODY_LIMIT', 'authleteOptionsFromEnv', 'authorizationServerMetadata', 'createAuthorizationServer', 'createGuard', 'createMemoryReplayStore', 'getAuth',
+      'isAuthleteGuardError', 'parEndpoint', 'protect', 'resourceMetadata', 'sendEndpointResponse', 'toRequestLike', 'tokenEndpoint', 'userinfoEndpoint',
     ])
   })
 })

@@ -12,6 +12,7 @@ test('public exports', () => {
     'default',
     'getAuth',
     'isAuthleteGuardError',
+    'resourceMetadata',
   ])
   expect(api.default).toBe(api.authleteGuard)
 })

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { AuthleteGuardError, denialResponse, fromFetchRequest, routeCheck, withDecisionHeaders } from '@authlete-guard/core'
-import type { AccessTokenInfo, Guard, GuardFactory, RequestLike, RouteOptions } from '@authlete-guard/core'
+import { AuthleteGuardError, denialResponse, fromFetchRequest, resourceMetadataFetchResponder, routeCheck, withDecisionHeaders } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, GuardFactory, RequestLike, ResourceMetadataServeOptions, RouteOptions } from '@authlete-guard/core'
 
 /**
  * The Hono environment `protect()` gives the handlers after it: `c.get('auth')` is the introspected
@@ -69,6 +69,34 @@ export function getAuth(c: Context): AccessTokenInfo {
   const auth = c.get('auth') as AccessTokenInfo | undefined
   if (auth) return auth
   throw new AuthleteGuardError('ERR_INVALID_CONFIG', `@authlete-guard/hono: c.get('auth') is not set on ${c.req.method} ${c.req.path}: add protect() to the route`)
+}
+
+/**
+ * Hono middleware that serves the guard's OAuth 2.0 Protected Resource Metadata (RFC 9728) at the
+ * path of `guard.resourceMetadataUrl` (e.g. `/.well-known/oauth-protected-resource/mcp`) and at
+ * `/.well-known/oauth-protected-resource`: `GET` and `HEAD` as cacheable `application/json` with
+ * `Access-Control-Allow-Origin: *`, `OPTIONS` as a CORS preflight, other methods 405. Every other
+ * request goes on (`next()`). Use it on the app itself (`app.use(...)`), not on a sub-app mounted
+ * under a path: the well-known paths are the origin's.
+ *
+ * A guard needs `resource` and `resourceMetadata`, or this throws `ERR_INVALID_CONFIG` (at
+ * start-up). A guard factory (`GuardFactory`) is called on the first metadata request; if it
+ * cannot serve the metadata, that request gets 500 and the cause goes to the guard's `onError`.
+ *
+ * @example
+ * const getGuard = () => createGuard({ authlete: authleteOptionsFromEnv(), resource: 'https://api.example.com/mcp', resourceMetadata: { authorization_servers: ['https://as.example.com'] } })
+ * const app = new Hono<AuthEnv>()
+ * app.use(resourceMetadata(getGuard))
+ * app.post('/mcp', protect(getGuard), (c) => transport.handleRequest(c.req.raw))
+ */
+export function resourceMetadata(guard: Guard | GuardFactory, options?: ResourceMetadataServeOptions): MiddlewareHandler {
+  const respond = resourceMetadataFetchResponder(guard, '@authlete-guard/hono: resourceMetadata(guard)', options)
+  return async function authleteResourceMetadata(c, next) {
+    const response = respond(c.req.raw)
+    if (response) return response
+    await next()
+    return undefined
+  }
 }
 
 // The core's list every adapter re-exports, and createGuard of the root entry (fetch: any runtime).

@@ -119,6 +119,6 @@ describe('Hono on Node (@hono/node-server)', () => {
   itChecksProtectArguments(bed, protect)
 
   it('exports the same set as every adapter, plus its own', () => {
-    expect(Object.keys(surface).sort()).toEqual(['AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'createMemoryReplayStore', 'getAuth', 'isAuthleteGuardError', 'protect', 'toRequestLike'])
+    expect(Object.keys(surface).sort()).toEqual(['AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'createMemoryReplayStore', 'getAuth', 'isAuthleteGuardError', 'protect', 'resourceMetadata', 'toRequestLike'])
   })
 })

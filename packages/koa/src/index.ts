@@ -1,7 +1,7 @@
 import type { Context, DefaultState, Middleware } from 'koa'
-import { assertGuard, routeCheck } from '@authlete-guard/core'
+import { assertGuard, resourceMetadataResponder, routeCheck } from '@authlete-guard/core'
 import { fromNodeRequest } from '@authlete-guard/core/node'
-import type { AccessTokenInfo, Guard, RequestLike, RouteOptions } from '@authlete-guard/core'
+import type { AccessTokenInfo, Guard, RequestLike, ResourceMetadataServeOptions, RouteOptions } from '@authlete-guard/core'
 
 /**
  * What `protect()` adds to `ctx.state` for the middleware and route after it.
@@ -58,6 +58,34 @@ export function protect<StateT = DefaultState>(guard: Guard, route?: RouteOption
     // Headers first: with Content-Type already set, Koa keeps it when the body is assigned.
     ctx.status = decision.status
     ctx.body = decision.body
+  }
+}
+
+const RESOURCE_METADATA = '@authlete-guard/koa: resourceMetadata(guard)'
+
+/**
+ * Koa middleware that serves the guard's OAuth 2.0 Protected Resource Metadata (RFC 9728) at the
+ * path of `guard.resourceMetadataUrl` (e.g. `/.well-known/oauth-protected-resource/mcp`) and at
+ * `/.well-known/oauth-protected-resource`: `GET` and `HEAD` as cacheable `application/json` with
+ * `Access-Control-Allow-Origin: *`, `OPTIONS` as a CORS preflight, other methods 405. Every other
+ * request goes on (`next()`). Use it on the app (`app.use`), before the routers. The guard needs
+ * `resource` and `resourceMetadata`, or this throws `ERR_INVALID_CONFIG` (at start-up).
+ *
+ * @example
+ * const guard = createGuard({ authlete: authleteOptionsFromEnv(), resource: 'https://api.example.com/mcp', resourceMetadata: { authorization_servers: ['https://as.example.com'] } })
+ * app.use(resourceMetadata(guard))
+ * app.use(router.routes())
+ */
+export function resourceMetadata(guard: Guard, options?: ResourceMetadataServeOptions): Middleware {
+  assertGuard(guard, RESOURCE_METADATA)
+  const respond = resourceMetadataResponder(guard, RESOURCE_METADATA, options)
+  return async function authleteResourceMetadata(ctx, next) {
+    const answer = respond({ method: ctx.method, url: ctx.originalUrl })
+    if (!answer) return next()
+    ctx.status = answer.status
+    ctx.set(answer.headers)
+    // No body for HEAD and 204: Koa then keeps the Content-Length set above (HEAD) and sends nothing.
+    if (answer.body !== '') ctx.body = answer.body
   }
 }
 

@@ -107,7 +107,7 @@ describe('configuration', () => {
 
   it('exports exactly the public surface (no accidental growth)', () => {
     expect(Object.keys(surface).sort()).toEqual([
-      'AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'createMemoryReplayStore', 'isAuthleteGuardError', 'protect', 'toRequestLike',
+      'AuthleteGuardError', 'authleteOptionsFromEnv', 'createGuard', 'createMemoryReplayStore', 'isAuthleteGuardError', 'protect', 'resourceMetadata', 'toRequestLike',
     ])
   })
 })

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { useAdapterTestbed } from '../../../test/support/adapter-testbed'
 import { Auth, AUTHLETE_GUARD, AuthleteGuardModule, isAuthleteGuardError, Protect, type AccessTokenInfo, type Guard, type RouteOptions } from '../src/index'
 import { ProtectGuard } from '../src/protect-guard'
-import { failure, PLATFORMS, useNestApps, type Platform } from './nest-app'
+import { failure, MeController, PLATFORMS, useNestApps, type Platform } from './nest-app'
 
 const bed = useAdapterTestbed()
 const nest = useNestApps()
@@ -13,15 +13,6 @@ const nest = useNestApps()
 function expectConfigError(error: unknown, message: RegExp) {
   expect(isAuthleteGuardError(error) && error.code, String(error)).toBe('ERR_INVALID_CONFIG')
   expect((error as Error).message).toMatch(message)
-}
-
-@Controller()
-class MeController {
-  @Get('me')
-  @Protect({ scopes: ['profile'] })
-  me(@Auth() auth: AccessTokenInfo) {
-    return { sub: auth.subject }
-  }
 }
 
 describe('@Protect(route): the options are checked when the class is defined', () => {

@@ -1,14 +1,25 @@
 // Real Nest applications for the package's tests, on either HTTP platform, on 127.0.0.1:0.
-import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common'
+import { Controller, Get, type DynamicModule, type INestApplication, type LoggerService, type Type } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterAll } from 'vitest'
+import { Auth, Protect, type AccessTokenInfo } from '../src/index'
 
 export type Platform = 'express' | 'fastify'
 export const PLATFORMS: Platform[] = ['express', 'fastify']
+
+/** `GET /me`, protected with scope `profile`, answering `{ sub }` from `@Auth()`. */
+@Controller()
+export class MeController {
+  @Get('me')
+  @Protect({ scopes: ['profile'] })
+  me(@Auth() auth: AccessTokenInfo) {
+    return { sub: auth.subject }
+  }
+}
 
 /** A Nest logger that keeps what it is told, to assert that nothing was logged. */
 export function recordingLogger(): LoggerService & { lines: string[] } {

@@ -1,6 +1,6 @@
 import { Controller, Get, type DynamicModule } from '@nestjs/common'
 import { describe, expectTypeOf, it } from 'vitest'
-import { Auth, AUTHLETE_GUARD, AuthleteGuardModule, Protect, type AccessTokenInfo, type AuthleteGuardModuleAsyncOptions, type Guard, type RouteOptions } from '../src/index'
+import { Auth, AUTHLETE_GUARD, AuthleteGuardModule, Protect, type AccessTokenInfo, type AuthleteGuardModuleAsyncOptions, type AuthleteGuardModuleOptions, type Guard, type RouteOptions } from '../src/index'
 
 declare const guard: Guard
 
@@ -36,12 +36,17 @@ describe('@authlete-guard/nestjs types', () => {
     expectTypeOf(AuthleteGuardModule.forRoot({ guard })).toEqualTypeOf<DynamicModule>()
     // @ts-expect-error the guard is required
     AuthleteGuardModule.forRoot({})
+    expectTypeOf(AuthleteGuardModule.forRoot({ guard, resourceMetadata: true })).toEqualTypeOf<DynamicModule>()
+    expectTypeOf(AuthleteGuardModule.forRoot({ guard, resourceMetadata: { maxAgeSeconds: 60 } })).toEqualTypeOf<DynamicModule>()
+    // @ts-expect-error resourceMetadata is true/false or { maxAgeSeconds }
+    AuthleteGuardModule.forRoot({ guard, resourceMetadata: 'yes' })
   })
 
   it('AuthleteGuardModule.forRootAsync takes a factory of { guard }, sync or async, with inject and imports', () => {
     expectTypeOf(AuthleteGuardModule.forRootAsync({ useFactory: () => ({ guard }) })).toEqualTypeOf<DynamicModule>()
     expectTypeOf(AuthleteGuardModule.forRootAsync({ imports: [], inject: ['CONFIG'], useFactory: async (_config: unknown) => ({ guard }) })).toEqualTypeOf<DynamicModule>()
-    expectTypeOf<ReturnType<AuthleteGuardModuleAsyncOptions['useFactory']>>().toEqualTypeOf<{ guard: Guard } | Promise<{ guard: Guard }>>()
+    expectTypeOf<ReturnType<AuthleteGuardModuleAsyncOptions['useFactory']>>().toEqualTypeOf<AuthleteGuardModuleOptions | Promise<AuthleteGuardModuleOptions>>()
+    expectTypeOf<AuthleteGuardModuleOptions>().toEqualTypeOf<{ guard: Guard; resourceMetadata?: boolean | { maxAgeSeconds?: number } }>()
     // @ts-expect-error the factory must give { guard }
     AuthleteGuardModule.forRootAsync({ useFactory: () => guard })
   })

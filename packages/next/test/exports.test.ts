@@ -12,6 +12,7 @@ test('public exports', () => {
     'createGuard',
     'createMemoryReplayStore',
     'isAuthleteGuardError',
+    'resourceMetadata',
     'withAuth',
     'withoutAuthHeaders',
   ])

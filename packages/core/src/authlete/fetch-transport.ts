@@ -37,7 +37,8 @@ export function createFetchTransport(fetchImpl: typeof fetch | undefined): Authl
       const run = fetchImpl ?? globalThis.fetch
       const signal = AbortSignal.timeout(request.timeoutMs)
       try {
-        const response = await run(request.url, { method: 'POST', headers: request.headers, body: request.body, signal, redirect: 'manual' })
+        const method = request.method ?? 'POST'
+        const response = await run(request.url, { method, headers: request.headers, body: method === 'GET' ? undefined : request.body, signal, redirect: 'manual' })
         return { status: response.status, text: await readText(response) }
       } catch (error) {
         if (isAuthleteGuardError(error)) throw error

@@ -1,7 +1,9 @@
 import { AuthleteGuardError } from '../errors'
 
-/** One POST to Authlete, ready to send: the transport adds nothing and logs nothing. */
+/** One call to Authlete, ready to send: the transport adds nothing and logs nothing. */
 export interface AuthleteHttpRequest {
+  /** `POST` (the default: every verdict API) or `GET` (`/service/configuration`), which has no body. */
+  method?: 'GET' | 'POST' | undefined
   /** Absolute URL: origin and API path. */
   url: string
   /** Authlete's origin, for messages. */
@@ -10,7 +12,8 @@ export interface AuthleteHttpRequest {
   where: string
   /** Holds the service credential: never log it. */
   headers: Record<string, string>
-  body: string
+  /** The JSON body of a POST; absent for a GET. */
+  body?: string | undefined
   /** The deadline of the whole exchange, connection to last byte. */
   timeoutMs: number
 }

@@ -4,6 +4,7 @@ import { noStoreHeaders } from '../decision/response-headers'
 import { asGuardError, AuthleteGuardError } from '../errors'
 import type { CommonContext } from '../options'
 import { requestPath, resolvePublicUrl } from '../request/public-url'
+import { readClientCertificate } from '../request/client-certificate'
 import { extractDpopProof } from '../request/credentials'
 import type { Reporter } from '../report'
 import type { AuthleteClient, RequestLike } from '../types'
@@ -42,6 +43,8 @@ export interface FormEndpointRequest {
   clientId?: string
   clientSecret?: string
   clientCertificate?: string
+  /** The certificates after `clientCertificate` (intermediates), PEM; API V3 only (see `certificateFields`). */
+  clientCertificatePath?: string[]
   dpop?: string
   htm?: string
   htu?: string
@@ -70,10 +73,10 @@ function toText(rawFormBody: string | Uint8Array): string {
 }
 
 /**
- * Shared by the token and PAR endpoints: form body, `Authorization: Basic`, client certificate and
- * the single DPoP proof with its `htm`/`htu` go to Authlete; its action becomes the answer. Local
- * refusals (RFC 9449 §4.3 two proofs, unreadable Basic) never reach Authlete; any Authlete failure
- * is a generic 500, reported to `onError`.
+ * Shared by the token and PAR endpoints: form body, `Authorization: Basic`, client certificate
+ * (with its chain) and the single DPoP proof with its `htm`/`htu` go to Authlete; its action
+ * becomes the answer. Local refusals (RFC 9449 §4.3 two proofs, unreadable Basic, a certificate
+ * that does not parse) never reach Authlete; any Authlete failure is a generic 500, reported to `onError`.
  */
 export async function handleFormEndpoint<Action extends string, Reply extends AuthleteReply<Action>>(
   context: EndpointContext,
@@ -123,7 +126,9 @@ function prepareFormRequest<Action extends string, Reply>(
     body.clientId = credentials.clientId
     body.clientSecret = credentials.clientSecret
   }
-  if (request.clientCertificate) body.clientCertificate = request.clientCertificate
+  const certificate = certificateFields(context, request)
+  if (typeof certificate === 'string') return refuse(400, 'invalid_request', certificate)
+  Object.assign(body, certificate)
   let path = requestPath(request.url)
   if (proof.dpop !== undefined) {
     const url = resolvePublicUrl(request, { fixed: context.fixed, trustProxy: context.trustProxy })
@@ -136,6 +141,21 @@ function prepareFormRequest<Action extends string, Reply>(
   // Only `true` is sent: `false` means what absence means (the service's setting), and API V2 has no such member.
   if (context.dpopNonceRequired === true) body.dpopNonceRequired = true
   return { body, path, credentials }
+}
+
+/**
+ * The request's certificate from the server's `clientCertificate` source, as Authlete's members:
+ * `clientCertificate` (PEM) and, when the client presented more, `clientCertificatePath` (the
+ * certificates after it, as Authlete's own handlers send it). The 2.3.12 API declares
+ * `clientCertificatePath` a string, so on API V2 it is left out. A string is the refusal.
+ */
+function certificateFields(context: EndpointContext, request: RequestLike): Pick<FormEndpointRequest, 'clientCertificate' | 'clientCertificatePath'> | string {
+  const reading = readClientCertificate(request, context.clientCertificate ?? 'tls', context.trustProxy, { chain: true })
+  if (!reading.ok) return reading.description
+  if (!reading.certificate) return {}
+  const chain = reading.certificate.chain ?? []
+  const withPath = chain.length > 0 && context.authlete.apiVersion === 'V3'
+  return withPath ? { clientCertificate: reading.certificate.pem, clientCertificatePath: chain } : { clientCertificate: reading.certificate.pem }
 }
 
 /** A generic 500 for an infrastructure failure or an unusable reply, reported. */

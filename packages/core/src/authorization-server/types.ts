@@ -1,4 +1,5 @@
 import type { AuthleteGuardError } from '../errors'
+import type { ClientCertificateSource } from '../request/client-certificate'
 import type { AuthleteClient, AuthleteOptions, GuardErrorEvent, RequestLike, TrustProxy } from '../types'
 
 /**
@@ -42,6 +43,17 @@ export interface AuthorizationServerOptions {
   /** Believe `Forwarded` / `X-Forwarded-*` from the peer, for `htu` (same rules as `createGuard`). */
   trustProxy?: TrustProxy | undefined
   /**
+   * Where the client's certificate comes from (RFC 8705 mutual TLS), as in `createGuard`: `'tls'`
+   * (default: `RequestLike.clientCertificate`, which the Node adapters read from the TLS socket) or
+   * a header a TLS-terminating proxy sets, believed only from a peer `trustProxy` trusts, e.g.
+   * `{ header: 'x-ssl-client-cert', encoding: 'url-pem' }`. The token and PAR endpoints send it to
+   * Authlete as `clientCertificate` (PEM) and the certificates after it as `clientCertificatePath`
+   * (API V3 only), for `tls_client_auth` / `self_signed_tls_client_auth` clients and
+   * certificate-bound tokens; UserInfo sends `clientCertificate`. A certificate that does not parse
+   * is 400 `invalid_request`, before any call to Authlete.
+   */
+  clientCertificate?: ClientCertificateSource | undefined
+  /**
    * `realm` of the `WWW-Authenticate` challenges written by the endpoints themselves: `Basic`
    * at the token and PAR endpoints (default `DEFAULT_BASIC_REALM`), `Bearer` / `DPoP` at UserInfo.
    */
@@ -56,6 +68,11 @@ export interface AuthorizationServerOptions {
   dpopNonceRequired?: boolean | undefined
   /** The UserInfo claims callback; a per-call `getClaims` takes precedence. */
   getClaims?: GetClaims | undefined
+  /**
+   * How long `metadata()` keeps the discovery document from Authlete, in milliseconds (0: ask
+   * every time). Default `DEFAULT_METADATA_TTL_MS`; a failure is never kept.
+   */
+  metadataTtlMs?: number | undefined
   /** Called for every infrastructure failure (the answer was a 500). */
   onError?: ((event: GuardErrorEvent) => void) | undefined
 }
@@ -176,6 +193,17 @@ export interface AuthorizationServer {
   pushedAuthorizationRequest(request: RequestLike, rawFormBody: string | Uint8Array): Promise<PushedAuthorizationResult>
   /** UserInfo endpoint (OIDC Core §5.3) via `/auth/userinfo`, `getClaims`, `/auth/userinfo/issue`. */
   userinfo(request: RequestLike, options?: UserInfoCallOptions): Promise<UserInfoResult>
+  /**
+   * The authorization server's metadata (RFC 8414; OpenID Connect Discovery): the document
+   * Authlete's `/service/configuration` builds from the service settings (`issuer`, endpoint URLs,
+   * supported grants and algorithms), as a fresh plain object. Kept in this process for
+   * `metadataTtlMs` (concurrent calls share one Authlete call). Rejects with a coded
+   * `AuthleteGuardError` when Authlete fails or answers something else than a document with an
+   * `issuer`; given the `request` it serves, the failure is also reported to `onError`
+   * (operation `'metadata'`). Serve it at `/.well-known/oauth-authorization-server` and
+   * `/.well-known/openid-configuration` (Express: `authorizationServerMetadata(as)`).
+   */
+  metadata(request?: RequestLike): Promise<Record<string, unknown>>
   /** The Authlete client, e.g. for `/auth/token/issue` after a `PASSWORD` action. */
   readonly authlete: AuthleteClient
   /** One cheap authenticated Authlete call; rejects with the precise cause (see `Guard.ready`). */

@@ -58,11 +58,14 @@ export interface CachedIntrospection {
 
 /**
  * The key of one token and presentation of one Authlete service: the hash of the service's
- * identity, the token's hash, the scheme and, for DPoP, the proof key's thumbprint. Hashes only,
- * never a raw token; guards of different services sharing a store never meet on a key.
+ * identity, the token's hash, the scheme, for DPoP the proof key's thumbprint and, when the request
+ * presented a client certificate, its thumbprint (`x5t#S256`, RFC 8705): an answer for one
+ * certificate never serves another certificate, or none. Hashes only, never a raw token; guards of
+ * different services sharing a store never meet on a key.
  */
-export function cacheKeyOf(serviceHash: string, tokenHash: string, scheme: 'DPoP' | 'Bearer', jkt: string | undefined): string {
-  return `${serviceHash} ${tokenHash} ${scheme} ${jkt ?? ''}`
+export function cacheKeyOf(serviceHash: string, tokenHash: string, scheme: 'DPoP' | 'Bearer', jkt: string | undefined, certificateThumbprint?: string | undefined): string {
+  const key = `${serviceHash} ${tokenHash} ${scheme} ${jkt ?? ''}`
+  return certificateThumbprint === undefined ? key : `${key} ${certificateThumbprint}`
 }
 
 /** The guard's introspection cache: a store of entries, plus the coalescing of misses. */

@@ -27,6 +27,13 @@ const orUndefined = <T>(value: T | null | undefined): T | undefined => (value ==
 export const stringArray = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined
 
+/**
+ * The token's own audience (RFC 8707): Authlete's `accessTokenResources` (possibly narrowed at the
+ * token endpoint), else `resources` (what the authorization request asked for); `[]` for none.
+ */
+export const tokenAudience = (response: IntrospectionResponse): string[] =>
+  stringArray(response.accessTokenResources) ?? stringArray(response.resources) ?? []
+
 /** Map an OK introspection response to the principal the route sees. */
 export function toAccessTokenInfo(response: IntrospectionResponse, tokenType: 'DPoP' | 'Bearer', source: AccessTokenInfo['source'] = 'authlete'): AccessTokenInfo {
   const properties = propertiesRecords(response.properties)
@@ -39,9 +46,7 @@ export function toAccessTokenInfo(response: IntrospectionResponse, tokenType: 'D
     scopes: stringArray(response.scopes) ?? [],
     expiresAt: response.expiresAt as number,
     tokenType,
-    // The token's own audience (possibly narrowed at the token endpoint); `resources` is what the
-    // authorization request asked for.
-    resources: stringArray(response.accessTokenResources) ?? stringArray(response.resources) ?? [],
+    resources: tokenAudience(response),
     requestedResources: stringArray(response.resources) ?? [],
     authorizationDetails: orUndefined(response.authorizationDetails),
     properties: properties.visible,

@@ -2,7 +2,7 @@ import { dpopNonceOf, resultCodeOf } from '../authlete/reply'
 import { AuthleteGuardError } from '../errors'
 import type { AllowDecision, DenyDecision, IntrospectionResponse } from '../types'
 import { toAccessTokenInfo } from './access-token-info'
-import { renderChallenge, type SchemeChallenge } from './challenge'
+import { parseChallengeError, renderChallenge, type SchemeChallenge } from './challenge'
 import { deny, denyServerError } from './deny'
 
 const DENY_STATUS: Record<string, number> = {
@@ -54,8 +54,9 @@ export function replyHeaderFault(reply: { dpopNonce?: unknown; responseContent?:
  * The denial for a non-`OK` action of `/auth/introspection` or `/auth/userinfo` (reference §3),
  * or `undefined` for `OK`. `BAD_REQUEST` 400, `UNAUTHORIZED` 401, `FORBIDDEN` 403 (401 for RFC 9470
  * `insufficient_user_authentication`: step-up is an authentication problem),
- * `INTERNAL_SERVER_ERROR` 500, each with `responseContent` verbatim as `WWW-Authenticate`; an
- * unknown action or a bad header value is a 500.
+ * `INTERNAL_SERVER_ERROR` 500, each with `responseContent` verbatim as `WWW-Authenticate` (with a
+ * `resourceMetadataUrl`, a 401 and a 403 `insufficient_scope` re-rendered with `resource_metadata`
+ * and `scope`: `resourceParams`); an unknown action or a bad header value is a 500.
  */
 export function denyForAction(
   response: IntrospectionResponse,
@@ -79,10 +80,9 @@ export function denyForAction(
     status === 500
       ? new AuthleteGuardError('ERR_AUTHLETE_REPORTED_ERROR', `Authlete reported an internal error (${response.resultCode ?? 'no result code'}).`, { resultCode: response.resultCode })
       : undefined
-  const denial = deny(status, challenge, { dpopNonce: dpopNonceOf(response), cause })
   // RFC 9470 §3: acr / max_age not met is 401 with the challenge; Authlete answers FORBIDDEN.
-  if (status === 403 && denial.error === 'insufficient_user_authentication') denial.status = 401
-  return denial
+  const stepUp = status === 403 && parseChallengeError(challenge).error === 'insufficient_user_authentication'
+  return deny(stepUp ? 401 : status, challenge, { dpopNonce: dpopNonceOf(response), cause, options: context })
 }
 
 /**

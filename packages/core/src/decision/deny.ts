@@ -2,19 +2,43 @@ import type { CredentialsFailure } from '../request/credentials'
 import type { AuthleteGuardError } from '../errors'
 import type { ReplayLimited } from '../replay/store'
 import type { DenyDecision } from '../types'
-import { bearerChallenge, challengeFor, dpopChallenge, parseChallengeError, type ChallengeOptions } from './challenge'
+import { bearerChallenge, challengeFor, dpopChallenge, parseChallengeError, setChallengeParams, type ChallengeOptions, type ChallengeParams } from './challenge'
 import { noStoreHeaders } from './response-headers'
 
-/** Build a denial: status, `WWW-Authenticate`, no-store caching, JSON body, optional `DPoP-Nonce`. */
+/**
+ * The parameters a denial's challenges gain when the guard has a `resource` (RFC 9728 §5.1, MCP):
+ * `resource_metadata` on every 401 and every 403 `insufficient_scope`, and on the latter `scope`,
+ * the route's scopes (replacing any `scope` Authlete wrote). None for other answers.
+ *
+ * @example
+ * resourceParams(403, 'insufficient_scope', { dpopAlgs, scopes: ['read'], resourceMetadataUrl })
+ * // [['scope', 'read'], ['resource_metadata', resourceMetadataUrl]]
+ */
+export function resourceParams(status: number, error: string | undefined, options: ChallengeOptions | undefined): ChallengeParams {
+  const url = options?.resourceMetadataUrl
+  if (url === undefined) return []
+  if (status === 401) return [['resource_metadata', url]]
+  if (status !== 403 || error !== 'insufficient_scope') return []
+  const scopes = options?.scopes
+  return [...(scopes && scopes.length > 0 ? ([['scope', scopes.join(' ')]] as ChallengeParams) : []), ['resource_metadata', url]]
+}
+
+/**
+ * Build a denial: status, `WWW-Authenticate`, no-store caching, JSON body, optional `DPoP-Nonce`.
+ * With `options` (the request's challenge options), the challenge gains `resourceParams`; a
+ * challenge that is not a well-formed list (only ever Authlete's) is sent as it is.
+ */
 export function deny(
   status: number,
   challenge: string,
-  extra: { dpopNonce?: string | null | undefined; cause?: AuthleteGuardError | undefined; description?: string } = {},
+  extra: { dpopNonce?: string | null | undefined; cause?: AuthleteGuardError | undefined; description?: string; options?: ChallengeOptions | undefined } = {},
 ): DenyDecision {
   const parsed = parseChallengeError(challenge)
   const error = parsed.error
   const errorDescription = parsed.errorDescription ?? extra.description
-  const headers = { 'WWW-Authenticate': challenge, ...noStoreHeaders('application/json', extra.dpopNonce ?? undefined) }
+  const pointers = resourceParams(status, error, extra.options)
+  const header = pointers.length > 0 ? (setChallengeParams(challenge, pointers) ?? challenge) : challenge
+  const headers = { 'WWW-Authenticate': header, ...noStoreHeaders('application/json', extra.dpopNonce ?? undefined) }
   // Stringify drops undefined members: a challenge without `error` gives a body without one.
   const body = JSON.stringify({ error, error_description: errorDescription })
   const decision: DenyDecision = { allowed: false, status, headers, body, error, errorDescription }
@@ -32,11 +56,12 @@ export function denyCredentials(failure: CredentialsFailure, options: ChallengeO
   switch (failure.kind) {
     case 'missing': {
       const scope = options.scopes && options.scopes.length > 0 ? options.scopes.join(' ') : undefined
+      // Bearer first: clients that read one challenge (the MCP SDK's) read the leading Bearer one.
       const challenge = `${bearerChallenge(options, [['scope', scope]])}, ${dpopChallenge(options, [['scope', scope]])}`
-      return deny(401, challenge, { description: failure.description })
+      return deny(401, challenge, { description: failure.description, options })
     }
     case 'invalid_dpop_proof':
-      return deny(401, dpopChallenge(options, [['error', 'invalid_dpop_proof'], ['error_description', failure.description]]))
+      return deny(401, dpopChallenge(options, [['error', 'invalid_dpop_proof'], ['error_description', failure.description]]), { options })
     case 'invalid_request': {
       const params: Array<[string, string]> = [['error', 'invalid_request'], ['error_description', failure.description]]
       return deny(400, challengeFor(failure.scheme ?? 'Bearer', options, params))

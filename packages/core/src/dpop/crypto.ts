@@ -1,5 +1,5 @@
 import type { VerifyAlgorithm } from './algorithms'
-import { sha256, utf8 } from './encoding'
+import { base64url, sha256, utf8 } from './encoding'
 import type { PublicJwk } from './jwk'
 
 /**
@@ -10,6 +10,8 @@ import type { PublicJwk } from './jwk'
 export interface ProofCrypto {
   /** base64url(SHA-256(UTF-8 text)). */
   sha256(text: string): string | Promise<string>
+  /** base64url(SHA-256(bytes)): a certificate's RFC 8705 thumbprint (`x5t#S256`) from its DER. */
+  sha256Bytes(bytes: Uint8Array): string | Promise<string>
   /** Verify a JWS signature over `signingInput` with the key of `jwk`; `cacheKey` names the key (alg and thumbprint). */
   verify(alg: string, algorithm: VerifyAlgorithm, jwk: PublicJwk, cacheKey: string, signature: Uint8Array<ArrayBuffer>, signingInput: string): Promise<boolean> | boolean
 }
@@ -40,6 +42,7 @@ const webKeys = keyCache<Promise<CryptoKey>>()
 /** WebCrypto: what the root entry uses on every runtime. */
 export const webCrypto: ProofCrypto = {
   sha256,
+  sha256Bytes: async (bytes) => base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))),
   async verify(_alg, algorithm, jwk, cacheKey, signature, signingInput) {
     const key = await webKeys(cacheKey, () => {
       const { kty, crv, x, y, n, e } = jwk

@@ -11,4 +11,4 @@
  * export { createNodeGuard as createGuard, type NodeGuardOptions as GuardOptions, type NodeAuthleteOptions as AuthleteOptions } from '@authlete-guard/core/node'
  */
 export { authleteOptionsFromEnv, AuthleteGuardError, createMemoryReplayStore, isAuthleteGuardError } from '../index'
-export type { AccessTokenInfo, AuthleteGuardErrorCode, CacheOptions, Decision, DenyDecision, Guard, GuardErrorEvent, ReplayStore, RouteOptions, TrustProxy } from '../index'
+export type { AccessTokenInfo, AudienceMode, AuthleteGuardErrorCode, CacheOptions, ClientCertificateEncoding, ClientCertificateSource, Decision, DenyDecision, Guard, GuardErrorEvent, ProtectedResourceMetadata, ReplayStore, ResourceMetadataOptions, RouteOptions, TrustProxy } from '../index'

@@ -27,7 +27,7 @@ export type VerifyOn = 'pool' | 'inline'
 export const DEFAULT_VERIFY: VerifyOn = 'pool'
 
 /**
- * node:crypto's primitives: synchronous SHA-256, and a signature check with a `KeyObject` kept per
+ * node:crypto's primitives: synchronous SHA-256 (of text and of bytes), and a signature check with a `KeyObject` kept per
  * key, on libuv's thread pool (one-shot `crypto.verify` with a callback) or on the calling thread,
  * as `verify` says. Same checks, same answers either way.
  */
@@ -35,6 +35,7 @@ export function createNodeCrypto(on: VerifyOn): ProofCrypto {
   const pool = on === 'pool'
   return {
     sha256: (text) => createHash('sha256').update(text, 'utf8').digest('base64url'),
+    sha256Bytes: (bytes) => createHash('sha256').update(bytes).digest('base64url'),
     verify(alg, _algorithm, jwk, cacheKey, signature, signingInput) {
       const key = keys(cacheKey, () => {
         const { kty, crv, x, y, n, e } = jwk

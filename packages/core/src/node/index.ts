@@ -3,7 +3,7 @@
  * server as the root entry (`createNodeGuard`, `createNodeAuthorizationServer`), whose Authlete
  * client keeps an undici keep-alive pool per Authlete origin (`createNodeAuthleteClient`; the root
  * entry's client uses `fetch`), `fromNodeRequest` for `IncomingMessage`, and the Node part of the
- * adapter kit (`writeDenial`, the Express and Fastify request mappings). The Express, Fastify, Koa
+ * adapter kit (`writeDenial`, the Express and Fastify request mappings, `readBody`). The Express, Fastify, Koa
  * and NestJS adapters are built on it. Every entry of the core shares one copy of each module.
  */
 import type { Dispatcher } from 'undici'
@@ -25,6 +25,8 @@ export { setDecisionHeaders, writeDenial } from '../kit/node-response'
 export type { HttpAnswer } from '../kit/node-response'
 export { fromExpressRequest, fromFastifyRequest, sendFastifyDenial } from '../kit/node-frameworks'
 export type { ExpressLikeRequest, FastifyLikeReply, FastifyLikeRequest } from '../kit/node-frameworks'
+export { readBody } from '../kit/node-body'
+export type { ReadBodyResult } from '../kit/node-body'
 
 /**
  * Default number of keep-alive connections to one Authlete origin. An uncached guard serves at most

@@ -1,18 +1,18 @@
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { pemOfBase64 } from '../request/certificate'
 import type { RequestLike } from '../types'
 
 /**
  * The TLS client certificate of a mutual-TLS connection, in PEM, for certificate-bound tokens
- * (RFC 8705). Only a certificate the server's own TLS socket received counts; a certificate
- * forwarded by a TLS-terminating proxy must be passed explicitly.
+ * (RFC 8705): what a guard with `clientCertificate: 'tls'` (the default) reads. A certificate a
+ * TLS-terminating proxy forwards in a header is the guard's to read (`clientCertificate: { header }`).
  */
 function peerCertificatePem(socket: Partial<TLSSocket> | undefined): string | undefined {
   if (socket?.encrypted !== true || typeof socket.getPeerCertificate !== 'function') return undefined
   const raw = socket.getPeerCertificate(false)?.raw
   if (!raw || raw.length === 0) return undefined
-  const base64 = raw.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')
-  return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----`
+  return pemOfBase64(raw.toString('base64'))
 }
 
 /**

@@ -142,7 +142,8 @@ export function createUndiciTransport(origin: string, options: { timeoutMs: numb
       })
       call.timer = setTimeout(onDeadline, request.timeoutMs, call)
       try {
-        dispatcher.dispatch({ origin, method: 'POST', path: request.url.slice(origin.length), headers: request.headers, body: request.body }, call)
+        const method = request.method ?? 'POST'
+        dispatcher.dispatch({ origin, method, path: request.url.slice(origin.length), headers: request.headers, body: method === 'GET' ? null : request.body }, call)
       } catch (error) {
         // undici's own dispatchers report through onResponseError; another may throw.
         call.onResponseError(undefined, error as Error)

@@ -1,11 +1,17 @@
+import { readClientCertificate, type CertificateSource, type PresentedCertificate } from './client-certificate'
 import { extractCredentials, type CredentialsFailure } from './credentials'
 import { resolvePublicUrl, type FixedPublicUrl } from './public-url'
 import type { IntrospectionRequest, RequestLike, RouteOptions, TrustProxy } from '../types'
 
-/** What `extract` needs from the guard's configuration: where the public URL comes from. */
+/** What `extract` needs from the guard's configuration: where the public URL and the client certificate come from. */
 export interface ExtractContext {
   fixed?: FixedPublicUrl | undefined
   trustProxy?: TrustProxy | undefined
+  /**
+   * Where the client certificate comes from (the guard's resolved `clientCertificate`). Absent
+   * (the authorization server's UserInfo): `RequestLike.clientCertificate` is sent as it is, unchecked.
+   */
+  clientCertificate?: CertificateSource | undefined
 }
 
 /**
@@ -13,7 +19,7 @@ export interface ExtractContext {
  * `CredentialsFailure` value (kind, description, scheme) that the decision stage renders.
  */
 export type Extraction =
-  | { ok: true; scheme: 'DPoP' | 'Bearer'; body: IntrospectionRequest; path: string }
+  | { ok: true; scheme: 'DPoP' | 'Bearer'; body: IntrospectionRequest; path: string; certificate?: PresentedCertificate | undefined }
   | CredentialsFailure
 
 /**
@@ -37,7 +43,15 @@ export function extractIntrospectionRequest(request: RequestLike, route: RouteOp
   if (route.resources !== undefined) body.resources = [...route.resources]
   if (route.acrValues !== undefined) body.acrValues = [...route.acrValues]
   if (route.maxAge !== undefined) body.maxAge = route.maxAge
-  if (request.clientCertificate) body.clientCertificate = request.clientCertificate
+  let certificate: PresentedCertificate | undefined
+  if (context.clientCertificate !== undefined) {
+    const reading = readClientCertificate(request, context.clientCertificate, context.trustProxy)
+    if (!reading.ok) return { ok: false, kind: 'invalid_request', description: reading.description, scheme: credentials.scheme }
+    certificate = reading.certificate
+    if (certificate) body.clientCertificate = certificate.pem
+  } else if (request.clientCertificate) {
+    body.clientCertificate = request.clientCertificate
+  }
   if (credentials.scheme === 'DPoP') {
     // RFC 9449 §4.3 / §7.1: Authlete checks the proof against these. A Bearer request never
     // carries them, so a bound token presented as Bearer fails instead of being downgraded.
@@ -48,5 +62,5 @@ export function extractIntrospectionRequest(request: RequestLike, route: RouteOp
     // Only `true` is sent: `false` means what absence means (the service's setting), and API V2 has no such member.
     if (route.dpopNonceRequired === true) body.dpopNonceRequired = true
   }
-  return { ok: true, scheme: credentials.scheme, body, path: url.path }
+  return { ok: true, scheme: credentials.scheme, body, path: url.path, certificate }
 }

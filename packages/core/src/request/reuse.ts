@@ -6,6 +6,9 @@ export interface Proven {
   dpop: string | undefined
   htm: string | undefined
   htu: string | undefined
+  /** The client certificate (PEM) sent to Authlete, and the thumbprint the allow carried. */
+  clientCertificate: string | undefined
+  certificateThumbprint: string | undefined
   facts: IntrospectionResponse
   nonce: string | undefined
   source: 'authlete' | 'cache'
@@ -26,15 +29,15 @@ export const SAME_REQUEST_MS = 30_000
 
 /**
  * Stage reuse: what an earlier guard proved for this very request (`earlier`), and whether it is
- * the same presentation (`same`: token, proof, `htm` and `htu`). A second guard on the same
+ * the same presentation (`same`: token, proof, `htm`, `htu` and client certificate). A second guard on the same
  * request reuses it: no second proof check, no false replay, no second Authlete call; only its own
  * route requirements are judged. Bounded in time too: a header object reused for another request
  * (a custom adapter's bug) must not turn into a replay window.
  */
 export function reuse(proven: ProvenRequests, request: RequestLike, body: IntrospectionRequest, now: number): { earlier: Proven | undefined; same: boolean } {
   const earlier = proven.get(request.headers as object)
-  const { token, dpop, htm, htu } = body
-  const same = earlier !== undefined && now - earlier.at < SAME_REQUEST_MS && earlier.token === token && earlier.dpop === dpop && earlier.htm === htm && earlier.htu === htu
+  const { token, dpop, htm, htu, clientCertificate } = body
+  const same = earlier !== undefined && now - earlier.at < SAME_REQUEST_MS && earlier.token === token && earlier.dpop === dpop && earlier.htm === htm && earlier.htu === htu && earlier.clientCertificate === clientCertificate
   return { earlier, same }
 }
 
@@ -42,6 +45,7 @@ export function reuse(proven: ProvenRequests, request: RequestLike, body: Intros
 export function prove(proven: ProvenRequests, request: RequestLike, body: IntrospectionRequest, route: RouteOptions, decision: AllowDecision, earlier: Proven | undefined, now: number): void {
   proven.set(request.headers as object, {
     token: body.token, dpop: body.dpop, htm: body.htm, htu: body.htu, at: now,
+    clientCertificate: body.clientCertificate, certificateThumbprint: decision.auth.certificateThumbprint,
     facts: decision.auth.raw, nonce: decision.headers['DPoP-Nonce'], source: decision.auth.source,
     nonceRequired: route.dpopNonceRequired === true || earlier?.nonceRequired === true,
   })

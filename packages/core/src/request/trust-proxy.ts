@@ -27,13 +27,18 @@ export function trustedElementIndex(
 
 /** Split a list-valued header on commas that are not inside a quoted string. */
 export function splitList(value: string): string[] {
+  return splitUnquoted(value, ',')
+}
+
+/** Split `value` on each `separator` that is not inside a quoted string; parts trimmed, empty ones dropped. */
+export function splitUnquoted(value: string, separator: string): string[] {
   const out: string[] = []
   let current = ''
   let quoted = false
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!
     if (c === '"' && value[i - 1] !== '\\') quoted = !quoted
-    if (c === ',' && !quoted) {
+    if (c === separator && !quoted) {
       out.push(current.trim())
       current = ''
     } else {

@@ -71,12 +71,7 @@ describe('token endpoint: /auth/token request body', () => {
     await as.token(post('/token', { authorization: 'Bearer abc' }), FORM)
     expect(stub.calls[0]!.body).toEqual({ parameters: FORM })
   })
-  it('RFC 8705 the TLS client certificate is passed as clientCertificate', async () => {
-    const { as } = server()
-    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
-    await as.token(post('/token', {}, { clientCertificate: pem }), FORM)
-    expect(stub.calls[0]!.body).toEqual({ parameters: FORM, clientCertificate: pem })
-  })
+  // RFC 8705 clientCertificate and clientCertificatePath: client-certificate.test.ts (real certificates).
   it('dpopNonceRequired (Authlete 3.0) is passed when configured', async () => {
     const { as } = server({ dpopNonceRequired: true })
     await as.token(post('/token', { dpop: JWT }), FORM)

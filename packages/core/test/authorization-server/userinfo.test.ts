@@ -41,11 +41,11 @@ describe('UserInfo: /auth/userinfo request', () => {
     await as.userinfo(bearerGet())
     expect(stub.calls[0]!.body).toEqual({ token: TOKEN })
   })
-  it('dpopNonceRequired and the client certificate are passed', async () => {
+  it('dpopNonceRequired is passed (the client certificate: client-certificate.test.ts)', async () => {
     const { as } = server({ dpopNonceRequired: true })
     stub.reply({ json: { action: 'UNAUTHORIZED', responseContent: 'DPoP error="invalid_token"' } })
-    await as.userinfo({ ...dpopGet(), clientCertificate: 'PEM' })
-    expect(stub.calls[0]!.body).toEqual({ token: TOKEN, dpop: JWT, htm: 'GET', htu: 'https://as.example.com/userinfo', clientCertificate: 'PEM', dpopNonceRequired: true })
+    await as.userinfo(dpopGet())
+    expect(stub.calls[0]!.body).toEqual({ token: TOKEN, dpop: JWT, htm: 'GET', htu: 'https://as.example.com/userinfo', dpopNonceRequired: true })
   })
 })
 
