@@ -117,6 +117,18 @@ describe('nginx mutual-TLS harness', () => {
     expect(withB.upstreamHeaders?.['client-cert']).toBe(`:${b!.derBase64}:`)
   })
 
+  it('refuses a proxyBind outside 127.0.0.0/8 before starting anything (traffic stays on this machine)', async () => {
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+    for (const proxyBind of ['10.0.0.1', '127.0.0.256', '::1']) {
+      // One that started after all is stopped at once, so a failing run leaves no nginx behind.
+      const outcome = await startNginx({ upstream: upstreamUrl, certs, proxyBind }).then(
+        async (started) => (await started.close(), 'started'),
+        (error: Error) => error.message,
+      )
+      expect(outcome).toBe(`startNginx: proxyBind must be a 127.0.0.0/8 address, got ${proxyBind}`)
+    }
+  })
+
   it('answers 400 itself for a certificate from a CA it does not trust (ssl_verify_client optional)', async () => {
     const { status, upstreamHeaders, text } = await viaNginx(certs.untrustedClient)
     expect(status).toBe(400)

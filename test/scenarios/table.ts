@@ -5,7 +5,7 @@
  * requests, each with the answer expected. DPoP proofs are described, not stored: the runner signs
  * a fresh one per request (new `jti`, `iat` now) for the URL the spec points at on the running app.
  */
-import { ROUTES, type ScenarioRoute } from './harness'
+import { ROUTES, type Capability, type ScenarioRoute } from './harness'
 
 /** Origin a proxy in front of the app claims through `X-Forwarded-Proto` / `X-Forwarded-Host`. */
 export const FORWARDED_ORIGIN = 'https://api.example.com'
@@ -17,15 +17,30 @@ export const PUBLIC_URL = 'https://public.example.com'
 /**
  * How the app is started. `default`: trust off, no publicUrl. `trusted`: the framework's
  * proxy-trust setting on. `publicUrl`: the guard has `publicUrl: PUBLIC_URL`. `unreachable`: the
- * guard points at a closed port on 127.0.0.1.
+ * guard points at a closed port on 127.0.0.1. Client certificates (RFC 8705), each believed from
+ * the proxy (`from: 'proxy'`) only: `certificate-header`, the guard reads RFC 9440 `Client-Cert`
+ * (`{ header: 'client-cert' }`); `certificate-url-pem`, nginx's `X-SSL-Client-Cert`
+ * (`{ header: 'x-ssl-client-cert', encoding: 'url-pem' }`); `certificate-tls`, the app is served
+ * over TLS asking for a client certificate, and the guard reads the socket's (`'tls'`).
  */
-export type AppConfig = 'default' | 'trusted' | 'publicUrl' | 'unreachable'
+export type AppConfig = 'default' | 'trusted' | 'publicUrl' | 'unreachable' | 'certificate-header' | 'certificate-url-pem' | 'certificate-tls'
 
 /**
- * The token presented. `bound`: DPoP-bound to the scenario's key. `unbound`: a plain token.
- * `unknown`: never issued. `expired`: an unbound token past its expiry. `none`: no Authorization.
+ * The token presented. `bound`: DPoP-bound to the scenario's key. `certificate`: bound to the
+ * token's client certificate (RFC 8705, `x5t#S256`). `unbound`: a plain token. `unknown`: never
+ * issued. `expired`: an unbound token past its expiry. `none`: no Authorization.
  */
-export type TokenKind = 'bound' | 'unbound' | 'unknown' | 'expired' | 'none'
+export type TokenKind = 'bound' | 'certificate' | 'unbound' | 'unknown' | 'expired' | 'none'
+
+/**
+ * A client certificate the request presents: the one the `certificate` token is bound to
+ * (`token`), another client's (`other`), or a header value that holds none (`not-a-certificate`);
+ * carried in a header (`client-cert`: RFC 9440 `:base64 DER:`; `x-ssl-client-cert`: the
+ * URL-encoded PEM, as nginx writes it) or on the TLS connection itself (`tls`).
+ */
+export type CertificateSpec =
+  | { in: 'client-cert' | 'x-ssl-client-cert'; certificate: 'token' | 'other' | 'not-a-certificate' }
+  | { in: 'tls'; certificate: 'token' | 'other' }
 
 /** Where a proof's `htu` points, given the running app's URL and the route requested. */
 export type HtuTarget =
@@ -59,6 +74,9 @@ export interface RequestSpec {
   /** Send the Authorization header twice. */
   twoAuthorizations?: boolean
   headers?: Record<string, string>
+  /** `proxy`: connect from `PROXY_ADDRESS`, the peer a certificate app trusts; default 127.0.0.1, a client reaching the app directly. */
+  from?: 'proxy'
+  certificate?: CertificateSpec
 }
 
 export interface Expectation {
@@ -70,11 +88,14 @@ export interface Expectation {
    * (or the first one) and its `error` (`null`: no challenge has an error, RFC 6750 §3.1).
    * The JSON body's `error` must match. Omit `scheme` where it is Authlete's choice.
    */
-  challenge?: { scheme?: 'DPoP' | 'Bearer'; error: string | null }
+  challenge?: { scheme?: 'DPoP' | 'Bearer'; error: string | null; resultCode?: string }
   /** Whether a `DPoP-Nonce` header must be present (default: must be absent). */
   dpopNonce?: boolean
-  /** On 200: the route's JSON answer (clientId is the emulator's client). */
-  principal?: { sub: string; scopes: string[]; tokenType: 'DPoP' | 'Bearer' }
+  /**
+   * On 200: the route's JSON answer (clientId is the emulator's client); `certificate`: its
+   * `certificateThumbprint` is that certificate's `x5t#S256`, else it has none.
+   */
+  principal?: { sub: string; scopes: string[]; tokenType: 'DPoP' | 'Bearer'; certificate?: 'token' | 'other' }
 }
 
 /** One request of a scenario and the answer expected. */
@@ -100,6 +121,8 @@ export interface Scenario {
    * `responseContent` is 150 KB.
    */
   fault?: 'status-500' | 'garbage' | 'bad-nonce' | 'huge-challenge'
+  /** What the driver must be able to do; a driver that `lacks` one skips the scenario, with its reason. */
+  needs?: Capability[]
   steps: Step[]
 }
 
@@ -111,6 +134,11 @@ const bearerPrincipal = { sub: SUBJECT, scopes: SCOPES, tokenType: 'Bearer' } as
 const proof: ProofSpec = {}
 
 const one = (request: RequestSpec, expect: Expectation, expectFor?: Step['expectFor']): Step[] => [expectFor ? { request, expect, expectFor } : { request, expect }]
+
+const certificatePrincipal = { ...bearerPrincipal, certificate: 'token' } as const
+/** Authlete's refusals of a certificate-bound token (its challenge, passed on as it is): no certificate, another one. */
+const NO_CERTIFICATE: Expectation = { status: 401, challenge: { scheme: 'Bearer', error: 'invalid_token', resultCode: 'A065304' } }
+const OTHER_CERTIFICATE: Expectation = { status: 401, challenge: { scheme: 'Bearer', error: 'invalid_token', resultCode: 'A065305' } }
 
 /** What a framework that routes the normalised URL answers: the /api/admin route's own refusal. */
 const NORMALISED_ADMIN: Expectation = { status: 403, challenge: { error: 'insufficient_scope' } }
@@ -344,5 +372,94 @@ export const scenarios: Scenario[] = [
       { route: ROUTES.mountedMe, proofs: [{ htu: 'unmounted' }] },
       { status: 401, challenge: { scheme: 'DPoP', error: 'invalid_dpop_proof' } },
     ),
+  },
+
+  // --- client certificates (RFC 8705): a proxy's header, believed from the proxy only --------------
+  {
+    name: 'RFC 8705 §3 + RFC 9440: the bound certificate in Client-Cert from the trusted proxy -> 200 with its x5t#S256',
+    app: 'certificate-header',
+    token: 'certificate',
+    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'client-cert', certificate: 'token' } }, { status: 200, principal: certificatePrincipal }),
+  },
+  {
+    name: 'RFC 8705 §3: another client\'s certificate in Client-Cert from the trusted proxy -> 401 invalid_token [A065305]',
+    app: 'certificate-header',
+    token: 'certificate',
+    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'client-cert', certificate: 'other' } }, OTHER_CERTIFICATE),
+  },
+  {
+    name: 'RFC 8705 §3: a certificate-bound token, the trusted proxy sends no Client-Cert -> 401 invalid_token [A065304], no fallback to Bearer',
+    app: 'certificate-header',
+    token: 'certificate',
+    steps: one({ route: ROUTES.me, from: 'proxy' }, NO_CERTIFICATE),
+  },
+  {
+    name: 'RFC 9440: a Client-Cert that holds no certificate, from the trusted proxy -> 400 invalid_request',
+    app: 'certificate-header',
+    token: 'certificate',
+    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'client-cert', certificate: 'not-a-certificate' } }, { status: 400, challenge: { scheme: 'Bearer', error: 'invalid_request' } }),
+  },
+  {
+    name: 'RFC 9440: Client-Cert from a peer that is not the proxy is ignored -> 401 invalid_token [A065304], as without one',
+    app: 'certificate-header',
+    token: 'certificate',
+    needs: ['peerAddress'],
+    steps: one({ route: ROUTES.me, certificate: { in: 'client-cert', certificate: 'token' } }, NO_CERTIFICATE),
+  },
+  {
+    name: 'RFC 9440: an unbound token with Client-Cert from a peer that is not the proxy -> 200, the route gets no certificate',
+    app: 'certificate-header',
+    token: 'unbound',
+    needs: ['peerAddress'],
+    steps: one({ route: ROUTES.me, certificate: { in: 'client-cert', certificate: 'token' } }, { status: 200, principal: bearerPrincipal }),
+  },
+  {
+    name: 'nginx X-SSL-Client-Cert (url-pem): the bound certificate from the trusted proxy -> 200 with its x5t#S256',
+    app: 'certificate-url-pem',
+    token: 'certificate',
+    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'x-ssl-client-cert', certificate: 'token' } }, { status: 200, principal: certificatePrincipal }),
+  },
+  {
+    name: 'nginx X-SSL-Client-Cert (url-pem): another client\'s certificate from the trusted proxy -> 401 invalid_token [A065305]',
+    app: 'certificate-url-pem',
+    token: 'certificate',
+    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'x-ssl-client-cert', certificate: 'other' } }, OTHER_CERTIFICATE),
+  },
+  {
+    name: 'nginx X-SSL-Client-Cert (url-pem) from a peer that is not the proxy is ignored -> 401 invalid_token [A065304]',
+    app: 'certificate-url-pem',
+    token: 'certificate',
+    needs: ['peerAddress'],
+    steps: one({ route: ROUTES.me, certificate: { in: 'x-ssl-client-cert', certificate: 'token' } }, NO_CERTIFICATE),
+  },
+
+  // --- client certificates (RFC 8705): the app's own TLS socket ------------------------------------
+  {
+    name: 'RFC 8705 §3 mutual TLS to the app: the bound certificate -> 200 with its x5t#S256',
+    app: 'certificate-tls',
+    token: 'certificate',
+    needs: ['tls'],
+    steps: one({ route: ROUTES.me, certificate: { in: 'tls', certificate: 'token' } }, { status: 200, principal: certificatePrincipal }),
+  },
+  {
+    name: 'RFC 8705 §3 mutual TLS to the app: another client\'s certificate -> 401 invalid_token [A065305]',
+    app: 'certificate-tls',
+    token: 'certificate',
+    needs: ['tls'],
+    steps: one({ route: ROUTES.me, certificate: { in: 'tls', certificate: 'other' } }, OTHER_CERTIFICATE),
+  },
+  {
+    name: 'RFC 8705 §3 TLS to the app without a client certificate -> 401 invalid_token [A065304]',
+    app: 'certificate-tls',
+    token: 'certificate',
+    needs: ['tls'],
+    steps: one({ route: ROUTES.me }, NO_CERTIFICATE),
+  },
+  {
+    name: 'clientCertificate \'tls\' reads no header: the bound certificate in Client-Cert over TLS without one -> 401 invalid_token [A065304]',
+    app: 'certificate-tls',
+    token: 'certificate',
+    needs: ['tls'],
+    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'client-cert', certificate: 'token' } }, NO_CERTIFICATE),
   },
 ]

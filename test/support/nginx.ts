@@ -24,6 +24,12 @@
  * A client certificate that does not verify (e.g. from another CA) is answered by nginx itself
  * with 400 ("The SSL certificate error") and never reaches the upstream.
  *
+ * With `proxyBind` (a 127.0.0.0/8 address, e.g. `127.0.0.2`), nginx opens its upstream connections
+ * from that source address (`proxy_bind`): the app then tells nginx (peer 127.0.0.2) from a client
+ * connecting to it directly (peer 127.0.0.1), though both run on this machine, and can trust only
+ * nginx (`trustProxy: (address) => address === '127.0.0.2'`). Linux routes all of 127.0.0.0/8 to
+ * the loopback interface, so any of its addresses can be bound without configuration.
+ *
  * Where nginx is missing, `startNginx()` fails with a message naming the package; `.ci/run`
  * installs it.
  */
@@ -42,6 +48,7 @@ export const MISSING_NGINX_MESSAGE =
 export const MAX_PEM_LINES = 64
 
 const STARTUP_TIMEOUT_MS = 10_000
+const LOOPBACK_V4 = /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 const STOP_TIMEOUT_MS = 5_000
 
 export interface NginxOptions {
@@ -51,6 +58,8 @@ export interface NginxOptions {
   certs: Pick<TestCertificates, 'ca' | 'server'>
   /** The nginx executable (default: `nginx` on PATH, else /usr/sbin/nginx). */
   binary?: string
+  /** The source address of nginx's connections to `upstream` (`proxy_bind`): a 127.0.0.0/8 address. Default: the system's choice (127.0.0.1). */
+  proxyBind?: string
 }
 
 export interface Nginx {
@@ -93,6 +102,10 @@ function nginxConfig(dir: string, port: number, options: NginxOptions): string {
   if (upstream.protocol !== 'http:' || upstream.hostname !== '127.0.0.1' || !upstream.port) {
     throw new Error(`startNginx: upstream must be http://127.0.0.1:<port>, got ${options.upstream}`)
   }
+  if (options.proxyBind !== undefined && !LOOPBACK_V4.test(options.proxyBind)) {
+    throw new Error(`startNginx: proxyBind must be a 127.0.0.0/8 address, got ${options.proxyBind}`)
+  }
+  const bind = options.proxyBind === undefined ? '' : `\n      proxy_bind ${options.proxyBind};`
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -116,7 +129,7 @@ ${clientCertMap()}
     ssl_verify_client optional;
     ssl_verify_depth 2;
     location / {
-      proxy_pass http://127.0.0.1:${upstream.port};
+      proxy_pass http://127.0.0.1:${upstream.port};${bind}
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;

@@ -1,14 +1,14 @@
 import type express from 'express'
 import { createGuard } from '@authlete-guard/core'
 import { protect } from '@authlete-guard/express'
-import { FILES_PATTERN, listen, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
+import { certificateGuardOptions, FILES_PATTERN, listen, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
 
 /** A driver for one Express major: the app is built the same way with Express 4 and 5. */
 export function expressDriver(name: string, createExpress: typeof express): AdapterDriver {
   return {
     name,
-    async start({ authlete, trustProxy, publicUrl }) {
-      const guard = createGuard({ authlete, publicUrl })
+    async start({ authlete, trustProxy, publicUrl, clientCertificate, tls }) {
+      const guard = createGuard({ authlete, publicUrl, ...certificateGuardOptions(clientCertificate, true) })
       const counter = routeCounter()
       const app = createExpress()
       app.set('trust proxy', trustProxy)
@@ -26,7 +26,7 @@ export function expressDriver(name: string, createExpress: typeof express): Adap
       const mounted = createExpress.Router()
       add(mounted, ROUTES.mountedMe, ROUTES.mountedMe.mountedAt)
       app.use(MOUNT_PREFIX, mounted)
-      const server = await listen(app, () => guard.close())
+      const server = await listen(app, () => guard.close(), tls)
       return { url: server.url, routeRuns: counter.count, close: server.close }
     },
   }

@@ -1,18 +1,19 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import authleteGuard, { createGuard, getAuth } from '@authlete-guard/fastify'
-import { MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
+import { certificateGuardOptions, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, serverTlsOptions, type AdapterDriver, type ScenarioRoute } from '../harness'
 
 /**
  * Fastify 5 through a real `listen` on 127.0.0.1. `/api/me` is protected in `preHandler` (as in
  * the README), the others in `onRequest`; `/v1/api/me` lives in an encapsulated plugin registered
- * with `prefix: '/v1'`.
+ * with `prefix: '/v1'`. With `tls`, Fastify's own `https` option.
  */
 export const fastify: AdapterDriver = {
   name: 'fastify',
-  async start({ authlete, trustProxy, publicUrl }) {
-    const guard = createGuard({ authlete, publicUrl })
+  async start({ authlete, trustProxy, publicUrl, clientCertificate, tls }) {
+    const guard = createGuard({ authlete, publicUrl, ...certificateGuardOptions(clientCertificate, true) })
     const counter = routeCounter()
-    const app = Fastify({ trustProxy, logger: false })
+    // Fastify's https overload types a different server; the instance is used the same way.
+    const app = (tls ? Fastify({ trustProxy, logger: false, https: serverTlsOptions(tls) }) : Fastify({ trustProxy, logger: false })) as FastifyInstance
     await app.register(authleteGuard, { guard })
     const add = (target: FastifyInstance, route: ScenarioRoute, hook: 'onRequest' | 'preHandler', path = route.path) =>
       target.route({
@@ -36,7 +37,7 @@ export const fastify: AdapterDriver = {
     await app.listen({ host: '127.0.0.1', port: 0 })
     const { port } = app.server.address() as { port: number }
     return {
-      url: `http://127.0.0.1:${port}`,
+      url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
       routeRuns: counter.count,
       async close() {
         await app.close()

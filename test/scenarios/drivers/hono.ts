@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import type { AddressInfo } from 'node:net'
 import { createGuard, protect, type AuthEnv } from '@authlete-guard/hono'
-import { MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
+import { certificateGuardOptions, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
 
 /**
  * Hono 4 on Node through `@hono/node-server` on 127.0.0.1 (the runtime tests run the same app on
@@ -11,8 +11,12 @@ import { MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, ty
  */
 export const hono: AdapterDriver = {
   name: 'hono',
-  async start({ authlete, trustProxy, publicUrl }) {
-    const guard = createGuard({ authlete, publicUrl, trustProxy })
+  lacks: {
+    peerAddress: "protect() hands the guard a fetch Request, with no peer address: the guard cannot tell the proxy from a client connecting directly (the header is trusted here with trustProxy: true)",
+    tls: "protect() hands the guard a fetch Request, not the TLS socket: clientCertificate 'tls' finds no certificate",
+  },
+  async start({ authlete, trustProxy, publicUrl, clientCertificate }) {
+    const guard = createGuard({ authlete, publicUrl, trustProxy, ...certificateGuardOptions(clientCertificate, false) })
     const counter = routeCounter()
     const app = new Hono<AuthEnv>()
     const add = (target: Hono<AuthEnv>, route: ScenarioRoute, path: string = route.path) =>

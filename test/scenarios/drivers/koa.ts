@@ -2,14 +2,14 @@ import type Koa from 'koa'
 import Router from '@koa/router'
 import { createGuard } from '@authlete-guard/core'
 import { protect } from '@authlete-guard/koa'
-import { FILES_PATTERN, listen, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
+import { certificateGuardOptions, FILES_PATTERN, listen, MOUNT_PREFIX, principalOf, routeCounter, ROUTES, type AdapterDriver, type ScenarioRoute } from '../harness'
 
 /** A driver for one Koa major with `@koa/router`: the app is built the same way with Koa 2 and 3. */
 export function koaDriver(name: string, KoaClass: typeof Koa): AdapterDriver {
   return {
     name,
-    async start({ authlete, trustProxy, publicUrl }) {
-      const guard = createGuard({ authlete, publicUrl })
+    async start({ authlete, trustProxy, publicUrl, clientCertificate, tls }) {
+      const guard = createGuard({ authlete, publicUrl, ...certificateGuardOptions(clientCertificate, true) })
       const counter = routeCounter()
       const app = new KoaClass({ proxy: trustProxy })
       const add = (router: Router, route: ScenarioRoute, path: string | RegExp = route.path) => {
@@ -25,7 +25,7 @@ export function koaDriver(name: string, KoaClass: typeof Koa): AdapterDriver {
       const mounted = new Router({ prefix: MOUNT_PREFIX })
       add(mounted, ROUTES.mountedMe, ROUTES.mountedMe.mountedAt)
       app.use(root.routes()).use(mounted.routes())
-      const server = await listen(app.callback(), () => guard.close())
+      const server = await listen(app.callback(), () => guard.close(), tls)
       return { url: server.url, routeRuns: counter.count, close: server.close }
     },
   }

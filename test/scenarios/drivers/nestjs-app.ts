@@ -98,12 +98,12 @@ export function scenarioModule(guard: Guard, counter: Counter, wildcard: '*path'
   }
 }
 
-/** Listen on 127.0.0.1:0 and describe the app as the runner sees it. */
-export async function listenScenarioApp(app: INestApplication, guard: Guard, counter: Counter): Promise<ScenarioApp> {
+/** Listen on 127.0.0.1:0 and describe the app as the runner sees it (`https` when the platform was given TLS options). */
+export async function listenScenarioApp(app: INestApplication, guard: Guard, counter: Counter, tls = false): Promise<ScenarioApp> {
   await app.listen(0, '127.0.0.1')
   const { port } = app.getHttpServer().address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     routeRuns: counter.count,
     async close() {
       await app.close()

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { createGuard, withAuth } from '@authlete-guard/next'
-import { listen, principalOf, routeCounter, ROUTES, type AdapterDriver } from '../harness'
+import { certificateGuardOptions, listen, principalOf, routeCounter, ROUTES, type AdapterDriver } from '../harness'
 
 type RouteHandler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>
 
@@ -15,8 +15,12 @@ type RouteHandler = (request: Request, context: { params: Promise<Record<string,
  */
 export const next: AdapterDriver = {
   name: 'next',
-  async start({ authlete, trustProxy, publicUrl }) {
-    const guard = createGuard({ authlete, publicUrl, trustProxy })
+  lacks: {
+    peerAddress: "a route handler gets a fetch Request, with no peer address: the guard cannot tell the proxy from a client connecting directly (the header is trusted here with trustProxy: true)",
+    tls: "a route handler gets a fetch Request, not the TLS socket: clientCertificate 'tls' finds no certificate",
+  },
+  async start({ authlete, trustProxy, publicUrl, clientCertificate }) {
+    const guard = createGuard({ authlete, publicUrl, trustProxy, ...certificateGuardOptions(clientCertificate, false) })
     const counter = routeCounter()
     const handler = (options: (typeof ROUTES)[keyof typeof ROUTES]['options']) =>
       withAuth(

@@ -55,7 +55,7 @@ export interface AuthorizationServerOptions {
   clientCertificate?: ClientCertificateSource | undefined
   /**
    * `realm` of the `WWW-Authenticate` challenges written by the endpoints themselves: `Basic`
-   * at the token and PAR endpoints (default `DEFAULT_BASIC_REALM`), `Bearer` / `DPoP` at UserInfo.
+   * at the token endpoint (default `DEFAULT_BASIC_REALM`) and PAR (default `DEFAULT_PAR_BASIC_REALM`), `Bearer` / `DPoP` at UserInfo.
    */
   realm?: string | undefined
   /** `algs` advertised in UserInfo's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
