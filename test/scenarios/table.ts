@@ -140,6 +140,20 @@ const certificatePrincipal = { ...bearerPrincipal, certificate: 'token' } as con
 const NO_CERTIFICATE: Expectation = { status: 401, challenge: { scheme: 'Bearer', error: 'invalid_token', resultCode: 'A065304' } }
 const OTHER_CERTIFICATE: Expectation = { status: 401, challenge: { scheme: 'Bearer', error: 'invalid_token', resultCode: 'A065305' } }
 
+/**
+ * RFC 8705 §3 through a proxy's certificate header (`header`, as the `app` guard reads it): the
+ * bound certificate from the trusted proxy -> 200 with its x5t#S256; another client's -> 401
+ * [A065305]; the same header from a peer that is not the proxy is ignored -> 401 [A065304].
+ */
+function certificateHeaderCases(app: AppConfig, header: 'client-cert' | 'x-ssl-client-cert', label: string): Scenario[] {
+  const sent = (certificate: 'token' | 'other') => ({ in: header, certificate })
+  return [
+    { name: `RFC 8705 §3, ${label}: the bound certificate from the trusted proxy -> 200 with its x5t#S256`, app, token: 'certificate', steps: one({ route: ROUTES.me, from: 'proxy', certificate: sent('token') }, { status: 200, principal: certificatePrincipal }) },
+    { name: `RFC 8705 §3, ${label}: another client's certificate from the trusted proxy -> 401 invalid_token [A065305]`, app, token: 'certificate', steps: one({ route: ROUTES.me, from: 'proxy', certificate: sent('other') }, OTHER_CERTIFICATE) },
+    { name: `${label} from a peer that is not the proxy is ignored -> 401 invalid_token [A065304], as without one`, app, token: 'certificate', needs: ['peerAddress'], steps: one({ route: ROUTES.me, certificate: sent('token') }, NO_CERTIFICATE) },
+  ]
+}
+
 /** What a framework that routes the normalised URL answers: the /api/admin route's own refusal. */
 const NORMALISED_ADMIN: Expectation = { status: 403, challenge: { error: 'insufficient_scope' } }
 
@@ -375,18 +389,7 @@ export const scenarios: Scenario[] = [
   },
 
   // --- client certificates (RFC 8705): a proxy's header, believed from the proxy only --------------
-  {
-    name: 'RFC 8705 §3 + RFC 9440: the bound certificate in Client-Cert from the trusted proxy -> 200 with its x5t#S256',
-    app: 'certificate-header',
-    token: 'certificate',
-    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'client-cert', certificate: 'token' } }, { status: 200, principal: certificatePrincipal }),
-  },
-  {
-    name: 'RFC 8705 §3: another client\'s certificate in Client-Cert from the trusted proxy -> 401 invalid_token [A065305]',
-    app: 'certificate-header',
-    token: 'certificate',
-    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'client-cert', certificate: 'other' } }, OTHER_CERTIFICATE),
-  },
+  ...certificateHeaderCases('certificate-header', 'client-cert', 'RFC 9440 Client-Cert'),
   {
     name: 'RFC 8705 §3: a certificate-bound token, the trusted proxy sends no Client-Cert -> 401 invalid_token [A065304], no fallback to Bearer',
     app: 'certificate-header',
@@ -400,38 +403,13 @@ export const scenarios: Scenario[] = [
     steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'client-cert', certificate: 'not-a-certificate' } }, { status: 400, challenge: { scheme: 'Bearer', error: 'invalid_request' } }),
   },
   {
-    name: 'RFC 9440: Client-Cert from a peer that is not the proxy is ignored -> 401 invalid_token [A065304], as without one',
-    app: 'certificate-header',
-    token: 'certificate',
-    needs: ['peerAddress'],
-    steps: one({ route: ROUTES.me, certificate: { in: 'client-cert', certificate: 'token' } }, NO_CERTIFICATE),
-  },
-  {
     name: 'RFC 9440: an unbound token with Client-Cert from a peer that is not the proxy -> 200, the route gets no certificate',
     app: 'certificate-header',
     token: 'unbound',
     needs: ['peerAddress'],
     steps: one({ route: ROUTES.me, certificate: { in: 'client-cert', certificate: 'token' } }, { status: 200, principal: bearerPrincipal }),
   },
-  {
-    name: 'nginx X-SSL-Client-Cert (url-pem): the bound certificate from the trusted proxy -> 200 with its x5t#S256',
-    app: 'certificate-url-pem',
-    token: 'certificate',
-    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'x-ssl-client-cert', certificate: 'token' } }, { status: 200, principal: certificatePrincipal }),
-  },
-  {
-    name: 'nginx X-SSL-Client-Cert (url-pem): another client\'s certificate from the trusted proxy -> 401 invalid_token [A065305]',
-    app: 'certificate-url-pem',
-    token: 'certificate',
-    steps: one({ route: ROUTES.me, from: 'proxy', certificate: { in: 'x-ssl-client-cert', certificate: 'other' } }, OTHER_CERTIFICATE),
-  },
-  {
-    name: 'nginx X-SSL-Client-Cert (url-pem) from a peer that is not the proxy is ignored -> 401 invalid_token [A065304]',
-    app: 'certificate-url-pem',
-    token: 'certificate',
-    needs: ['peerAddress'],
-    steps: one({ route: ROUTES.me, certificate: { in: 'x-ssl-client-cert', certificate: 'token' } }, NO_CERTIFICATE),
-  },
+  ...certificateHeaderCases('certificate-url-pem', 'x-ssl-client-cert', 'nginx X-SSL-Client-Cert (url-pem)'),
 
   // --- client certificates (RFC 8705): the app's own TLS socket ------------------------------------
   {
