@@ -14,7 +14,7 @@ import type { Guard } from '@authlete-guard/core'
 import { createDpopProof, type DpopKeyPair } from '@authlete-guard/emulator'
 import { authorizationServerMetadata, createAuthorizationServer, resourceMetadata, tokenEndpoint } from '@authlete-guard/express'
 import { protect, resourceMetadata as honoResourceMetadata, type AuthEnv } from '@authlete-guard/hono'
-import { mcpAuth, mcpRequest, toMcpAuthInfo, type McpRouteOptions } from '@authlete-guard/mcp'
+import { mcpAuth, mcpRequest, requireScopes, toMcpAuthInfo, type McpRouteOptions } from '@authlete-guard/mcp'
 
 export const servers: Server[] = []
 
@@ -27,13 +27,20 @@ export async function listen(): Promise<{ url: string; handle(listener: RequestL
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, handle: (listener) => void (current = listener) }
 }
 
-/** The SDK's McpServer with `whoami` (answers `extra.authInfo`) and `delete-file`. */
+/**
+ * The SDK's McpServer with `whoami` (answers `extra.authInfo`), `delete-file` (scoped by the
+ * Express endpoint's tools map) and `write-note` (demands `notes:write` with `requireScopes`).
+ */
 export function newMcpServer(): McpServer {
   const server = new McpServer({ name: 'e2e', version: '1.0.0' })
   server.registerTool('whoami', { description: 'what extra.authInfo holds' }, async ({ authInfo }) => ({
     content: [{ type: 'text', text: JSON.stringify({ ...authInfo, resource: authInfo?.resource?.href }) }],
   }))
   server.registerTool('delete-file', { description: 'needs files:write' }, async () => ({ content: [{ type: 'text', text: 'deleted' }] }))
+  server.registerTool('write-note', { description: 'needs notes:write' }, async ({ authInfo }) => {
+    requireScopes(authInfo, ['notes:write'])
+    return { content: [{ type: 'text', text: 'written' }] }
+  })
   return server
 }
 
@@ -58,16 +65,18 @@ export function mountExpressMcp(app: express.Express, guard: Guard, path: string
   app.get(path, (_req, res) => void res.status(405).set('allow', 'POST').end()) // stateless: no SSE stream
 }
 
-/** The same MCP endpoint on Hono with the SDK's Web-standard transport. */
-export function honoMcpListener(guard: Guard, path: string): RequestListener {
+/** The same MCP endpoint on Hono with the SDK's Web-standard transport, one per guard and path. */
+export function honoMcpListener(endpoints: Array<{ guard: Guard; path: string }>): RequestListener {
   const app = new Hono<AuthEnv>()
-  app.use(honoResourceMetadata(guard))
-  app.post(path, protect(guard, { scopes: ['mcp'] }), async (c) => {
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined })
-    await newMcpServer().connect(transport)
-    return transport.handleRequest(c.req.raw, { authInfo: toMcpAuthInfo(c.get('auth'), c.req.raw, guard) })
-  })
-  app.get(path, (c) => c.body(null, 405, { allow: 'POST' }))
+  for (const { guard, path } of endpoints) {
+    app.use(honoResourceMetadata(guard))
+    app.post(path, protect(guard, { scopes: ['mcp'] }), async (c) => {
+      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined })
+      await newMcpServer().connect(transport)
+      return transport.handleRequest(c.req.raw, { authInfo: toMcpAuthInfo(c.get('auth'), c.req.raw, guard) })
+    })
+    app.get(path, (c) => c.body(null, 405, { allow: 'POST' }))
+  }
   return getRequestListener(app.fetch)
 }
 

@@ -2,7 +2,9 @@
 // hand-made token) against MCP servers protected by @authlete-guard/mcp, with the authorization
 // server (token endpoint + RFC 8414 metadata) served by createAuthorizationServer on the emulator:
 // the 401 -> RFC 9728 metadata -> authorization-server metadata -> token (with `resource`) -> retry
-// discovery, audience, step-up on 403, DPoP, and the same on Hono with the Web-standard transport.
+// discovery, step-up on 403 (the Express tools map), and on Express and on Hono with the
+// Web-standard transport alike: a token for another resource (401, rediscovery), a DPoP client, and
+// requireScopes inside a tool (a tool error carrying the challenge).
 // Every request the client makes is recorded (method, path, status) and printed.
 import express from 'express'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -31,7 +33,7 @@ beforeAll(async () => {
   closers.push(() => as.close())
 
   const newGuard = (resource: string): Guard => {
-    const guard = createGuard({ authlete, resource, resourceMetadata: { authorization_servers: [asUrl], scopes_supported: ['mcp', 'files:write'], resource_name: 'e2e MCP server' } })
+    const guard = createGuard({ authlete, resource, resourceMetadata: { authorization_servers: [asUrl], scopes_supported: ['mcp', 'files:write', 'notes:write'], resource_name: 'e2e MCP server' } })
     closers.push(() => guard.close())
     return guard
   }
@@ -44,7 +46,7 @@ beforeAll(async () => {
 
   const hono = await listen()
   honoBase = hono.url
-  hono.handle(honoMcpListener(newGuard(`${honoBase}/mcp`), '/mcp'))
+  hono.handle(honoMcpListener([{ guard: newGuard(`${honoBase}/mcp`), path: '/mcp' }, { guard: newGuard(`${honoBase}/other/mcp`), path: '/other/mcp' }]))
 })
 
 afterAll(async () => {
@@ -127,14 +129,20 @@ describe('the SDK client discovers everything from a 401 and gets a token for th
   })
 })
 
-describe('audience: a token issued for another resource', () => {
+// Express (mcpAuth + the Node transport) and Hono (protect + toMcpAuthInfo + the Web-standard transport).
+const SERVERS = [
+  ['Express, mcpAuth', () => base],
+  ['Hono, Web-standard transport', () => honoBase],
+] as const
+
+describe.each(SERVERS)('audience: a token issued for another resource (%s)', (name, server) => {
   it('gets 401 invalid_token at this endpoint; the client rediscovers and gets one for this resource', async () => {
     const first: Step[] = []
-    const { provider } = await connect(`${base}/other/mcp`, first) // the provider now holds a token for /other/mcp
-    expect(first[3]!.form?.resource).toBe(`${base}/other/mcp`)
+    const { provider } = await connect(`${server()}/other/mcp`, first) // the provider now holds a token for /other/mcp
+    expect(first[3]!.form?.resource).toBe(`${server()}/other/mcp`)
     const steps: Step[] = []
-    const { client } = await connect(`${base}/mcp`, steps, { provider })
-    print('A token for /other/mcp presented at /mcp:', steps)
+    const { client } = await connect(`${server()}/mcp`, steps, { provider })
+    print(`A token for /other/mcp presented at /mcp (${name}):`, steps)
     expect(sequence(steps).slice(0, 5)).toEqual([
       'POST /mcp (initialize) [Bearer] -> 401',
       'GET /.well-known/oauth-protected-resource/mcp -> 200',
@@ -143,8 +151,9 @@ describe('audience: a token issued for another resource', () => {
       'POST /mcp (initialize) [Bearer] -> 200',
     ])
     expect(steps[0]!.challenge).toMatch(/^Bearer error="invalid_token"/)
-    expect(steps[0]!.challenge).toContain(`resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`)
-    expect((await whoami(client)).resource).toBe(`${base}/mcp`)
+    expect(steps[0]!.challenge).toContain(`resource_metadata="${server()}/.well-known/oauth-protected-resource/mcp"`)
+    expect(steps[3]!.form?.resource).toBe(`${server()}/mcp`)
+    expect((await whoami(client)).resource).toBe(`${server()}/mcp`)
   })
 })
 
@@ -177,13 +186,13 @@ describe('a tool that needs more scopes (mcpAuth tools map)', () => {
   })
 })
 
-describe('a DPoP client on the same endpoint', () => {
+describe.each(SERVERS)('a DPoP client on the same endpoint (%s)', (name, server) => {
   it('gets a DPoP-bound token from the token endpoint and calls the tool with DPoP proofs', async () => {
     const key = await createDpopKeyPair('ES256')
     const steps: Step[] = []
-    const { client, provider } = await connect(`${base}/mcp`, steps, { fetch: (inner) => dpopFetch(key, `${asUrl}/token`, `${base}/mcp`, inner) })
+    const { client, provider } = await connect(`${server()}/mcp`, steps, { fetch: (inner) => dpopFetch(key, `${asUrl}/token`, `${server()}/mcp`, inner) })
     const info = await whoami(client)
-    print('DPoP client (Express):', steps)
+    print(`DPoP client (${name}):`, steps)
     expect(sequence(steps)).toEqual([
       'POST /mcp (initialize) -> 401',
       'GET /.well-known/oauth-protected-resource/mcp -> 200',
@@ -196,6 +205,27 @@ describe('a DPoP client on the same endpoint', () => {
     ])
     expect(steps[3]!.tokenType).toBe('DPoP')
     expect([info.token, info.extra.accessTokenInfo.tokenType]).toEqual([provider.tokens()?.access_token, 'DPoP'])
+  })
+})
+
+describe.each(SERVERS)('requireScopes inside a tool (%s)', (name, server) => {
+  it('HTTP 200 with a tool error whose text is the insufficient_scope challenge, scope and resource_metadata; no step-up', async () => {
+    const steps: Step[] = []
+    const { client } = await connect(`${server()}/mcp`, steps)
+    steps.length = 0
+    const result = await client.callTool({ name: 'write-note', arguments: {} })
+    print(`A tool calling requireScopes(authInfo, ['notes:write']), client configured for "mcp" (${name}):`, steps)
+    console.log(`  tool error: ${JSON.stringify(result)}`)
+    expect(sequence(steps)).toEqual(['POST /mcp (tools/call) [Bearer] -> 200'])
+    expect(result).toEqual({
+      isError: true,
+      content: [{ type: 'text', text: `Bearer error="insufficient_scope", scope="notes:write", resource_metadata="${server()}/.well-known/oauth-protected-resource/mcp"` }],
+    })
+  })
+
+  it('a client configured for notes:write gets the tool run', async () => {
+    const { client } = await connect(`${server()}/mcp`, [], { scope: 'mcp notes:write' })
+    expect((await client.callTool({ name: 'write-note', arguments: {} })).content).toEqual([{ type: 'text', text: 'written' }])
   })
 })
 

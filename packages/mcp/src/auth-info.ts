@@ -43,12 +43,18 @@ function audienceUrl(resources: readonly string[]): URL | undefined {
 }
 
 /**
- * `AuthInfo` of an allowed token: `clientId` as a string, `expiresAt` in seconds, `resource` the
- * guard's `resource` (which, with `audience: 'strict'`, the token's audience holds), else the
- * token's first audience that is a URL.
+ * `AuthInfo.resource`: the guard's `resource` when it checked the token's audience against it
+ * (`audience: 'strict'`, the default with `resource`); otherwise (no `resource`, or
+ * `audience: 'any'`) the token's own audience: its first entry that is an absolute URL, else none.
  */
+function resourceOf(guard: Guard, auth: AccessTokenInfo): URL | undefined {
+  const { resource, audience } = guard.options
+  return resource !== undefined && audience !== 'any' ? new URL(resource) : audienceUrl(auth.resources)
+}
+
+/** `AuthInfo` of an allowed token: `clientId` as a string, `expiresAt` in seconds, `resource` as `resourceOf` says. */
 export function authInfoOf(guard: Guard, auth: AccessTokenInfo, token: string): AuthInfo {
-  const resource = guard.options.resource === undefined ? audienceUrl(auth.resources) : new URL(guard.options.resource)
+  const resource = resourceOf(guard, auth)
   const extra: McpAuthExtra = { subject: auth.subject, accessTokenInfo: auth, resourceMetadataUrl: guard.resourceMetadataUrl }
   return {
     token,

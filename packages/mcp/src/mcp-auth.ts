@@ -8,7 +8,7 @@ import { AuthleteGuardError, assertGuard } from '@authlete-guard/core'
 import { fromExpressRequest, setDecisionHeaders, writeDenial, type ExpressLikeRequest } from '@authlete-guard/core/node'
 import type { Guard } from '@authlete-guard/core'
 import { authInfoOf, presentedToken } from './auth-info'
-import { BodyTooLarge, jsonRpcBody, type BodyRequest } from './body'
+import { BodyRefused, jsonRpcBody, type BodyRequest } from './body'
 import { toolRoutes, type McpRouteOptions } from './tool-scopes'
 
 const MCP_AUTH = '@authlete-guard/mcp: mcpAuth(guard)'
@@ -31,9 +31,6 @@ export type McpAuthRequest = ExpressLikeRequest & { body?: unknown }
  */
 export type McpAuthMiddleware = (req: McpAuthRequest, res: ServerResponse, next: (error?: unknown) => void) => void
 
-// The SDK's transports answer errors as JSON-RPC; so does the 413 sent before them.
-const TOO_LARGE = (limit: number) => JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `Request body larger than ${limit} bytes` }, id: null })
-
 /**
  * Express middleware for an MCP endpoint: lets a request reach the SDK's transport only with an
  * access token Authlete accepts (Bearer or DPoP) and sets `req.auth` to the SDK's `AuthInfo`
@@ -46,8 +43,11 @@ const TOO_LARGE = (limit: number) => JSON.stringify({ jsonrpc: '2.0', error: { c
  * `tools/call` of such a tool (any of them, in a batch) is checked with the union, so a missing
  * scope is HTTP 403 `insufficient_scope` with `scope` and `resource_metadata`, the step-up MCP
  * clients follow. That needs the body: `req.body` when `express.json()` ran, else read here (at
- * most `route.bodyLimit` bytes, 413 past that) and put on `req.body`: pass it on as
- * `transport.handleRequest(req, res, req.body)`.
+ * most `route.bodyLimit` bytes, 413 past that; decoded as UTF-8 like the SDK's transport). A body
+ * that is not JSON gets 400 with the JSON-RPC parse error (-32700, `id: null`), before the guard
+ * and the transport. The message judged is put on `req.body` (pass it on as
+ * `transport.handleRequest(req, res, req.body)`) and, as JSON, on `req.rawBody`, which the SDK's
+ * Node transport reads when given no parsed body: the transport gets exactly what was checked.
  *
  * @example
  * import express from 'express'
@@ -77,8 +77,8 @@ export function mcpAuth(guard: Guard, route?: McpRouteOptions): McpAuthMiddlewar
         next()
       })
       .catch((error: unknown) => {
-        if (!(error instanceof BodyTooLarge)) return next(error)
-        writeDenial(res, { status: 413, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: TOO_LARGE(routes.bodyLimit) })
+        if (!(error instanceof BodyRefused)) return next(error)
+        writeDenial(res, error.answer())
       })
   }
 }

@@ -13,9 +13,13 @@ import { newMcpServer, post, runs, toolCall, toolText, useMcpBed } from './suppo
 
 const bed = useMcpBed()
 
+/** How many requests reached the transport's handler: a request answered by mcpAuth adds none. */
+let handled = 0
+
 /** The SDK's stateless Node transport, one per request, as its own examples do. */
 function transportHandler(passBody: boolean) {
   return async (req: Request, res: Response) => {
+    handled++
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     res.on('close', () => void transport.close())
     await newMcpServer().connect(transport)
@@ -26,6 +30,8 @@ function transportHandler(passBody: boolean) {
 const reportError: ErrorRequestHandler = (err, _req, res, _next) => {
   res.status(599).json({ caught: (err as Error).message })
 }
+
+const introspections = () => bed.emu().requests.filter((r) => r.path.endsWith('/auth/introspection')).length
 
 const TOOLS: McpRouteOptions = { scopes: ['mcp'], tools: { 'delete-file': ['files:write'] } }
 
@@ -48,6 +54,8 @@ describe('mcpAuth on Express with the SDK transport', () => {
     app.post('/small/mcp', mcpAuth(guard, { ...TOOLS, bodyLimit: 256 }), transportHandler(true))
     app.post('/consumed/mcp', express.text({ type: 'x/none' }), (req, _res, next) => void req.resume().once('end', () => next()), mcpAuth(guard, TOOLS), transportHandler(true))
     app.post('/unguarded/mcp', transportHandler(true))
+    // A middleware that sets req.body without reading the stream (as body-parser 1.x does for a type it skips).
+    app.post('/preset/mcp', (req, _res, next) => void ((req.body = {}), next()), mcpAuth(guard, TOOLS), transportHandler(false))
     app.use(reportError)
     server.handle(app)
   })
@@ -123,6 +131,15 @@ describe('mcpAuth on Express with the SDK transport', () => {
       expect([unmapped.status, (await toolText(unmapped)).text]).toEqual([200, 'done'])
     })
 
+    it('a UTF-8 BOM before the JSON (which the SDK transport strips) does not skip the map: 403, tool not run', async () => {
+      const { headers } = await bearer(['mcp'])
+      const before = runs['delete-file'] ?? 0
+      const res = await post(url(path), `\uFEFF${JSON.stringify(toolCall('delete-file'))}`, headers)
+      expect(res.status).toBe(403)
+      expect(res.headers.get('www-authenticate')).toContain('scope="mcp files:write"')
+      expect(runs['delete-file'] ?? 0).toBe(before)
+    })
+
     it('a batch is checked with the union of every tools/call in it', async () => {
       const { headers } = await bearer(['mcp'])
       const res = await post(url(path), [toolCall('read-file'), toolCall('delete-file')], headers)
@@ -136,14 +153,34 @@ describe('mcpAuth on Express with the SDK transport', () => {
     expect([res.status, (await toolText(res)).text]).toEqual([200, 'done'])
   })
 
-  it('a body that is not JSON passes the guard and gets the transport\'s JSON-RPC parse error', async () => {
-    const res = await post(url('/mcp'), '{"jsonrpc": "2.0", "method": "tools/call", ', (await bearer(['mcp'])).headers)
-    expect(res.status).toBe(400)
-    expect(await res.json()).toMatchObject({ error: { code: -32700 } })
+  it('with a tools map, a body that is not JSON is 400 JSON-RPC parse error (id null): neither the guard nor the transport runs', async () => {
+    const { headers } = await bearer(['mcp'])
+    const before = { introspections: introspections(), handled }
+    for (const body of ['{"jsonrpc": "2.0", "method": "tools/call", ', '', '\uFEFF\uFEFF{}', '{"a": 1} {"b": 2}']) {
+      const res = await post(url('/mcp'), body, headers)
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(await res.json()).toEqual({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: Invalid JSON' }, id: null })
+    }
+    expect([introspections() - before.introspections, handled - before.handled]).toEqual([0, 0])
+  })
+
+  it('a body in another charset (utf-16le) is decoded as UTF-8, as the SDK transport does: 400 before the transport', async () => {
+    const { headers } = await bearer(['mcp'])
+    const before = handled
+    const body = Buffer.from(JSON.stringify(toolCall('delete-file')), 'utf16le')
+    const res = await fetch(url('/mcp'), { method: 'POST', headers: { ...headers, 'content-type': 'application/json; charset=utf-16le', accept: 'application/json, text/event-stream' }, body })
+    expect([res.status, (await res.json()).error.code, handled - before]).toEqual([400, -32700, 0])
+  })
+
+  it('a req.body set without reading the stream is what the transport gets: the unread bytes never reach a tool', async () => {
+    const before = runs['delete-file'] ?? 0
+    const res = await post(url('/preset/mcp'), toolCall('delete-file'), (await bearer(['mcp'])).headers)
+    expect(res.status).toBe(400) // the judged body, {}, is not a JSON-RPC message
+    expect(runs['delete-file'] ?? 0).toBe(before)
   })
 
   it('a body over bodyLimit is 413 before the guard and the transport', async () => {
-    const introspections = () => bed.emu().requests.filter((r) => r.path.endsWith('/auth/introspection')).length
     const before = { introspections: introspections(), runs: runs['read-file'] ?? 0 }
     const big = { ...toolCall('read-file'), padding: 'x'.repeat(512) }
     const res = await post(url('/small/mcp'), big, (await bearer(['mcp'])).headers)

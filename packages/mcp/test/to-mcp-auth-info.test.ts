@@ -26,6 +26,7 @@ function mcpApp(guard: Guard | GuardFactory, path: string): Hono<AuthEnv> {
 describe('toMcpAuthInfo with the Web-standard transport on Hono', () => {
   let base = ''
   let plainBase = ''
+  let anyBase = ''
   const guards: Record<string, Guard> = {}
 
   beforeAll(async () => {
@@ -41,6 +42,10 @@ describe('toMcpAuthInfo with the Web-standard transport on Hono', () => {
     plainBase = plain.url
     guards.plain = bed.newGuard(undefined)
     plain.handle(getRequestListener(mcpApp(guards.plain, '/mcp').fetch))
+    const any = await bed.listen()
+    anyBase = any.url
+    guards.any = bed.newGuard(`${anyBase}/mcp`, { audience: 'any' })
+    any.handle(getRequestListener(mcpApp(guards.any, '/mcp').fetch))
   })
 
   it('hands the tool the AuthInfo of a Bearer token, resource and metadata URL from the guard', async () => {
@@ -80,6 +85,19 @@ describe('toMcpAuthInfo with the Web-standard transport on Hono', () => {
     expect(res.status).toBe(200)
     const info = JSON.parse((await toolText(res)).text)
     expect([info.resource, info.extra.resourceMetadataUrl]).toEqual(['urn:example:api', undefined])
+  })
+
+  it("audience 'any': resource is the token's own audience (first URL), never the guard's resource it was not checked against", async () => {
+    const call = async (resources: string[]) => {
+      const { accessToken } = await bed.emu().createToken({ subject: 'erin', scopes: ['mcp'], resources })
+      const res = await post(`${anyBase}/mcp`, toolCall('whoami'), { authorization: `Bearer ${accessToken}` })
+      expect(res.status).toBe(200)
+      return JSON.parse((await toolText(res)).text)
+    }
+    const other = await call(['https://other.example.com/mcp'])
+    expect([other.resource, other.extra.resourceMetadataUrl]).toEqual(['https://other.example.com/mcp', `${anyBase}/.well-known/oauth-protected-resource/mcp`])
+    expect((await call([])).resource).toBeUndefined()
+    expect((await call([`${anyBase}/mcp`])).resource).toBe(`${anyBase}/mcp`)
   })
 
   it('a denial comes from protect(): the transport never runs', async () => {
