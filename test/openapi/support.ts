@@ -51,13 +51,14 @@ type Json = Record<string, unknown>
  * reply is declared as an open object, "OpenID Provider configuration information" (OpenID
  * Connect Discovery 1.0 §3), and its error replies are the `result` schema. The check closes the
  * 200 reply to the metadata names RFC 8414 §2 and OpenID Connect Discovery §3 register, with their
- * types, plus `pushed_authorization_request_endpoint` (RFC 9126 §5) and
- * `dpop_signing_alg_values_supported` (RFC 9449 §5.1): a member no registry defines is an error.
+ * types, plus `pushed_authorization_request_endpoint` (RFC 9126 §5),
+ * `dpop_signing_alg_values_supported` (RFC 9449 §5.1) and
+ * `tls_client_certificate_bound_access_tokens` (RFC 8705 §3.3): a member no registry defines is an error.
  */
 export const DOCUMENTED_OPERATIONS: readonly { path: string; source: string; operation: Operation }[] = [
   {
     path: '/service/configuration',
-    source: "Authlete API 3.0.16 service_configuration_api (GET /api/{serviceId}/service/configuration; V2: GET /api/service/configuration, as Authlete's Java library calls it); RFC 8414 §2, OpenID Connect Discovery 1.0 §3, RFC 9126 §5, RFC 9449 §5.1",
+    source: "Authlete API 3.0.16 service_configuration_api (GET /api/{serviceId}/service/configuration; V2: GET /api/service/configuration, as Authlete's Java library calls it); RFC 8414 §2, OpenID Connect Discovery 1.0 §3, RFC 9126 §5, RFC 9449 §5.1, RFC 8705 §3.3",
     operation: {
       // A GET: the emulator records no body (the empty string).
       request: { type: 'string', maxLength: 0 },
@@ -69,7 +70,7 @@ export const DOCUMENTED_OPERATIONS: readonly { path: string; source: string; ope
   },
 ]
 
-/** The registered authorization server metadata names (RFC 8414 §2, OIDC Discovery §3, RFC 9126, RFC 9449), closed. */
+/** The registered authorization server metadata names (RFC 8414 §2, OIDC Discovery §3, RFC 9126, RFC 9449, RFC 8705), closed. */
 function discoveryDocumentSchema(): Json {
   const strings = { type: 'array', items: { type: 'string' } }
   const url = { type: 'string' }
@@ -88,7 +89,10 @@ function discoveryDocumentSchema(): Json {
     'request_object_signing_alg_values_supported', 'request_object_encryption_alg_values_supported', 'request_object_encryption_enc_values_supported',
     'display_values_supported', 'claim_types_supported', 'claims_supported', 'claims_locales_supported', 'dpop_signing_alg_values_supported',
   ]
-  const flags = ['claims_parameter_supported', 'request_parameter_supported', 'request_uri_parameter_supported', 'require_request_uri_registration', 'require_pushed_authorization_requests']
+  const flags = [
+    'claims_parameter_supported', 'request_parameter_supported', 'request_uri_parameter_supported', 'require_request_uri_registration', 'require_pushed_authorization_requests',
+    'tls_client_certificate_bound_access_tokens',
+  ]
   const properties: Json = Object.fromEntries([...urls.map((n) => [n, url]), ...lists.map((n) => [n, strings]), ...flags.map((n) => [n, flag])])
   return { type: 'object', required: ['issuer'], properties, additionalProperties: false }
 }

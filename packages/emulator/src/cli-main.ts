@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { mint } from './cli-mint'
 import { DEFAULT_CLIENT } from './defaults'
 import { startEmulator, type Emulator, type EmulatorOptions } from './start-emulator'
 
@@ -8,6 +9,8 @@ export interface CliIo {
   stderr?: { write(text: string): unknown }
   /** Source of SIGINT/SIGTERM; default none (the caller stops the emulator itself). */
   signals?: { once(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown }
+  /** Environment `mint` reads (`AUTHLETE_BASE_URL`, `AUTHLETE_SERVICE_APIKEY`, `AUTHLETE_SERVICE_ACCESSTOKEN`); default none. */
+  env?: Readonly<Record<string, string | undefined>>
 }
 
 /** Outcome of {@link main}. */
@@ -24,8 +27,11 @@ export interface CliResult {
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: authlete-emulator [options]
+       authlete-emulator mint [options]
 
 A local Authlete-compatible API that really verifies DPoP proofs (RFC 9449).
+\`authlete-emulator mint\` mints an access token at a running emulator and prints it (also bound
+to a client certificate or a DPoP key; see \`authlete-emulator mint --help\`).
 
 Options:
   --port N              port to listen on (default 0: a free port)
@@ -123,9 +129,8 @@ function banner(e: Emulator): string {
     '',
     '# Mint a Bearer token (add "resources":["https://api.example.com/mcp"] for an RFC 8707 audience):',
     `# curl -s ${v3}/auth/token/create -H 'Authorization: Bearer ${e.accessToken}' -H 'Content-Type: application/json' -d '{"subject":"alice","scopes":["read"]}'`,
-    '# Mint a certificate-bound token (RFC 8705; X5T = base64url SHA-256 of the certificate\'s DER):',
-    "# X5T=$(openssl x509 -in client.pem -outform DER | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')",
-    `# curl -s ${v3}/auth/token/create -H 'Authorization: Bearer ${e.accessToken}' -H 'Content-Type: application/json' -d '{"subject":"alice","scopes":["read"],"certificateThumbprint":"'$X5T'"}'`,
+    '# Or with this CLI, which prints the access token alone; --certificate binds it to a client certificate (RFC 8705), --dpop-jkt to a DPoP key:',
+    `# TOKEN=$(npx authlete-emulator mint --url ${e.url} --subject alice --scope read --certificate client.pem)`,
     '# The discovery document (Authlete\'s /service/configuration):',
     `# curl -s ${v3}/service/configuration -H 'Authorization: Bearer ${e.accessToken}'`,
     '',
@@ -136,15 +141,21 @@ function banner(e: Emulator): string {
 
 /**
  * The CLI without process globals: parse `argv`, start the emulator, print the base URL,
- * credentials and a ready client as shell exports, and stop on SIGINT/SIGTERM.
+ * credentials and a ready client as shell exports, and stop on SIGINT/SIGTERM. With `mint` first,
+ * mint a token at a running emulator instead and print it (`exitCode` says how that went).
  *
  * @example
  * ```ts
  * const result = await main(['--port', '0', '--issuer', 'http://127.0.0.1:3000'], { stdout: process.stdout, signals: process })
+ * const minted = await main(['mint', '--url', result.emulator!.url, '--subject', 'alice'], { stdout: process.stdout })
  * ```
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<CliResult> {
   const stderr = io.stderr ?? io.stdout
+  if (argv[0] === 'mint') {
+    const exitCode = await mint(argv.slice(1), { stdout: io.stdout, stderr, env: io.env })
+    return { exitCode, closed: done, close: () => done }
+  }
   let values: Values
   try {
     values = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values as Values

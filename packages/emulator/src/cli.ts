@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { main } from './cli-main'
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signals: process }).then(
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signals: process, env: process.env }).then(
   (result) => {
     if (!result.emulator) process.exitCode = result.exitCode
   },

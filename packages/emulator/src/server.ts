@@ -127,6 +127,107 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** Timers of `latency` faults, so that `close()` can clear the pending ones. */
+function faultDelays(): { delay(ms: number): Promise<void>; clear(): void } {
+  const timers = new Set<NodeJS.Timeout>()
+  return {
+    delay: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer)
+          resolve()
+        }, ms)
+        timers.add(timer)
+      }),
+    clear: () => {
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+    },
+  }
+}
+
+/** Apply a fault; returns true when the request has been dealt with. */
+async function applyFault(fault: Fault, req: IncomingMessage, send: Send, delay: (ms: number) => Promise<void>): Promise<boolean> {
+  switch (fault.type) {
+    case 'latency':
+      await delay(fault.ms)
+      return false
+    case 'status':
+      send(fault.status, fault.body === undefined ? apiError(RESULTS.internalError) : fault.body)
+      return true
+    case 'garbage':
+      send(200, '<html><body>502 Bad Gateway</body></html> {"resultCode":')
+      return true
+    case 'hang':
+      return true
+    case 'reset':
+      req.socket.destroy()
+      return true
+    case 'reply':
+      send(fault.status ?? 200, fault.body)
+      return true
+  }
+}
+
+/** What {@link receive} read of a request: its parsed body and URL parts. */
+interface ReceivedRequest {
+  tooLarge: boolean
+  json: unknown
+  pathname: string
+  searchParams: URLSearchParams
+  parsed: ReturnType<typeof parseApiPath>
+}
+
+/** Read a request and record it in `requests` (and `sink`, where its reply will be recorded). */
+async function receive(req: IncomingMessage, store: EmulatorStore, requests: RecordedRequest[], sink: { entry?: RecordedRequest }): Promise<ReceivedRequest> {
+  const { text, tooLarge } = await readBody(req)
+  const { pathname, searchParams } = new URL(req.url ?? '/', 'http://emulator.invalid')
+  const parsed = parseApiPath(pathname)
+  const json = parseJson(text)
+  sink.entry = {
+    method: req.method ?? 'GET',
+    path: pathname,
+    apiPath: parsed?.apiPath ?? pathname,
+    version: parsed?.version,
+    headers: req.headers,
+    body: json === undefined ? text : json,
+    receivedAt: store.now(),
+  }
+  requests.push(sink.entry)
+  return { tooLarge, json, pathname, searchParams, parsed }
+}
+
+/** Answer a received request that no fault dealt with: route, credentials, method, body, handler. */
+function answer(req: IncomingMessage, received: ReceivedRequest, { store, credentials }: ApiServerParts, send: Send): void {
+  const { parsed, json } = received
+  const route = parsed && routeOf(parsed.apiPath)
+  if (!parsed || !route) return send(404, apiError(RESULTS.unknownApi))
+  if (!credentialsValid(req, parsed, credentials)) {
+    const challenge = parsed.version === 'V3' ? 'Bearer realm="Authlete"' : 'Basic realm="Authlete"'
+    return send(401, apiError(RESULTS.unauthorizedApiCall), { 'www-authenticate': challenge })
+  }
+  if (req.method !== route.method) return wrongMethod(send, route.method)
+  if (route.method === 'GET') {
+    const reply = route.handler(store, received.searchParams, { version: parsed.version })
+    return send(reply.status, reply.body)
+  }
+  if (received.tooLarge) return send(413, apiError(RESULTS.requestBodyTooLarge))
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return send(400, apiError(RESULTS.invalidRequestBody))
+  send(200, route.handler(store, json as Record<string, unknown>, { version: parsed.version }))
+}
+
+/** Stop the server: clear fault timers, close, and destroy every open (also hanging) socket. */
+function closeServer(server: Server, sockets: Set<Socket>, delays: { clear(): void }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    delays.clear()
+    if (!server.listening) return resolve()
+    server.close((error) => (error ? reject(error) : resolve()))
+    // Hanging and keep-alive sockets would otherwise hold close() open.
+    server.closeAllConnections()
+    for (const socket of sockets) socket.destroy()
+  })
+}
+
 /**
  * The emulator's HTTP server: records every request (and, once sent, its reply), applies injected
  * faults, checks the service credentials (v2 HTTP Basic on `/api/...`, v3 Bearer on
@@ -134,75 +235,15 @@ function parseJson(text: string): unknown {
  * version (and GETs with their query to the GET APIs, `/service/configuration`), and answers
  * verdicts with HTTP 200 as Authlete does.
  */
-export function createApiServer({ store, faults, requests, credentials }: ApiServerParts): ApiServer {
+export function createApiServer(parts: ApiServerParts): ApiServer {
   const sockets = new Set<Socket>()
-  const timers = new Set<NodeJS.Timeout>()
-
-  const delay = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer)
-        resolve()
-      }, ms)
-      timers.add(timer)
-    })
-
-  /** Apply a fault; returns true when the request has been dealt with. */
-  const applyFault = async (fault: Fault, req: IncomingMessage, send: Send): Promise<boolean> => {
-    switch (fault.type) {
-      case 'latency':
-        await delay(fault.ms)
-        return false
-      case 'status':
-        send(fault.status, fault.body === undefined ? apiError(RESULTS.internalError) : fault.body)
-        return true
-      case 'garbage':
-        send(200, '<html><body>502 Bad Gateway</body></html> {"resultCode":')
-        return true
-      case 'hang':
-        return true
-      case 'reset':
-        req.socket.destroy()
-        return true
-      case 'reply':
-        send(fault.status ?? 200, fault.body)
-        return true
-    }
-  }
+  const delays = faultDelays()
 
   const handle = async (req: IncomingMessage, send: Send, sink: { entry?: RecordedRequest }): Promise<void> => {
-    const { text, tooLarge } = await readBody(req)
-    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://emulator.invalid')
-    const parsed = parseApiPath(pathname)
-    const json = parseJson(text)
-    sink.entry = {
-      method: req.method ?? 'GET',
-      path: pathname,
-      apiPath: parsed?.apiPath ?? pathname,
-      version: parsed?.version,
-      headers: req.headers,
-      body: json === undefined ? text : json,
-      receivedAt: store.now(),
-    }
-    requests.push(sink.entry)
-
-    const fault = faults.take(parsed?.apiPath ?? pathname)
-    if (fault && (await applyFault(fault, req, send))) return
-
-    const route = parsed && routeOf(parsed.apiPath)
-    if (!parsed || !route) return send(404, apiError(RESULTS.unknownApi))
-    if (!credentialsValid(req, parsed, credentials)) {
-      const challenge = parsed.version === 'V3' ? 'Bearer realm="Authlete"' : 'Basic realm="Authlete"'
-      return send(401, apiError(RESULTS.unauthorizedApiCall), { 'www-authenticate': challenge })
-    }
-    if (req.method !== route.method) return wrongMethod(send, route.method)
-    if (route.method === 'GET') {
-      const reply = route.handler(store, searchParams, { version: parsed.version })
-      return send(reply.status, reply.body)
-    }
-    if (tooLarge) return send(413, apiError(RESULTS.requestBodyTooLarge))
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) return send(400, apiError(RESULTS.invalidRequestBody))
-    send(200, route.handler(store, json as Record<string, unknown>, { version: parsed.version }))
+    const received = await receive(req, parts.store, parts.requests, sink)
+    const fault = parts.faults.take(received.parsed?.apiPath ?? received.pathname)
+    if (fault && (await applyFault(fault, req, send, delays.delay))) return
+    answer(req, received, parts, send)
   }
 
   const server = createServer((req, res) => {
@@ -215,17 +256,5 @@ export function createApiServer({ store, faults, requests, credentials }: ApiSer
     socket.on('close', () => sockets.delete(socket))
   })
 
-  return {
-    server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of timers) clearTimeout(timer)
-        timers.clear()
-        if (!server.listening) return resolve()
-        server.close((error) => (error ? reject(error) : resolve()))
-        // Hanging and keep-alive sockets would otherwise hold close() open.
-        server.closeAllConnections()
-        for (const socket of sockets) socket.destroy()
-      }),
-  }
+  return { server, close: () => closeServer(server, sockets, delays) }
 }

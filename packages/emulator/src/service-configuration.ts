@@ -12,7 +12,10 @@ const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'
  * The discovery document (RFC 8414 §2; OpenID Connect Discovery §3 member names) of the emulated
  * service, as Authlete's `/service/configuration` builds it from the service settings. It says
  * only what the emulator does: the grants `/auth/token` handles, its client authentication
- * methods, the DPoP algorithms it verifies, PKCE (`plain`, `S256`). `issuer`,
+ * methods, the DPoP algorithms it verifies, PKCE (`plain`, `S256`), and certificate-bound access
+ * tokens (`tls_client_certificate_bound_access_tokens: true`, RFC 8705 §3.3: the emulator acts as a
+ * service whose setting `tlsClientCertificateBoundAccessTokens` is on, so it binds tokens for every
+ * client registered with that setting and at `/auth/token/create`). `issuer`,
  * `authorization_endpoint` and `token_endpoint` are always there (the endpoints default under the
  * issuer); the PAR, UserInfo, introspection and revocation endpoints only when their setting is.
  *
@@ -35,6 +38,7 @@ export function serviceConfiguration(settings: EmulatorSettings): Record<string,
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     code_challenge_methods_supported: ['plain', 'S256'],
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+    tls_client_certificate_bound_access_tokens: true,
   }
 }
 

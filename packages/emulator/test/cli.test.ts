@@ -1,13 +1,38 @@
 import { execFile } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { EventEmitter } from 'node:events'
-import { describe, expect, it } from 'vitest'
-import { createDpopKeyPair, createDpopProof } from '@authlete-guard/emulator'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDpopKeyPair, createDpopProof, startEmulator, type Emulator } from '@authlete-guard/emulator'
 import { main, USAGE } from '../src/cli-main'
-import { removeTestCertificates, testCertificates } from '../../../test/support/certs'
+import { MINT_USAGE } from '../src/cli-mint'
+import { removeTestCertificates, testCertificates, type TestCertificate } from '../../../test/support/certs'
+import { unreachableUrl } from '../../../test/support/unreachable'
+import { buildCli, type CliBinary } from './cli-process'
 
 function collector() {
   let text = ''
   return { write: (chunk: string) => (text += chunk), get text() { return text } }
+}
+
+/** The real `authlete-emulator` binary, bundled from src/cli.ts. */
+let cli: CliBinary
+beforeAll(async () => {
+  cli = await buildCli()
+})
+afterAll(async () => {
+  cli.remove()
+  await removeTestCertificates()
+})
+
+/** `/auth/introspection` on the emulator's v3 path: the reply body. */
+async function introspect(emu: Emulator, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const reply = await fetch(`${emu.url}/api/${emu.serviceId}/auth/introspection`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  return (await reply.json()) as Record<string, unknown>
 }
 
 describe('authlete-emulator CLI (main)', () => {
@@ -120,40 +145,23 @@ describe('authlete-emulator CLI (main)', () => {
     }
   })
 
-  it('the printed certificate-bound mint example works: its openssl line gives the x5t#S256, its body mints a token bound to it', async () => {
+  it('the printed mint command, run as printed in bash, mints a token bound to client.pem', async () => {
     const certificate = (await testCertificates({ clients: 1 })).clients[0]!
     const stdout = collector()
     const result = await main(['--port', '0'], { stdout })
     try {
-      const lines = stdout.text.split('\n')
-      const start = lines.findIndex((line) => line.startsWith('# Mint a certificate-bound token'))
-      expect(start).toBeGreaterThan(0)
-      // The thumbprint line, run as printed (openssl and coreutils' basenc) on a real certificate.
-      const x5tLine = lines[start + 1]!.replace(/^# /, '').replace('client.pem', certificate.certPath)
-      const x5t = await new Promise<string>((resolve, reject) =>
-        execFile('bash', ['-c', `${x5tLine} && printf %s "$X5T"`], { timeout: 10_000 }, (error, out) => (error ? reject(error) : resolve(out))),
-      )
-      expect(x5t).toBe(certificate.x5tS256)
-      // The curl line: its URL, service credential and body (with $X5T filled in), sent with fetch.
-      const curl = lines[start + 2]!
-      const [, url, authorization, data] = /curl -s (\S+) -H 'Authorization: ([^']+)' .* -d '(.*)'$/.exec(curl) ?? []
-      const response = await fetch(url!, { method: 'POST', headers: { authorization: authorization!, 'content-type': 'application/json' }, body: data!.replace(`"'$X5T'"`, `"${x5t}"`) })
-      const minted = (await response.json()) as { action: string; accessToken: string }
-      expect(minted.action).toBe('OK')
       const emu = result.emulator!
-      const introspect = async (clientCertificate?: string) => {
-        const reply = await fetch(`${emu.url}/api/${emu.serviceId}/auth/introspection`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${emu.accessToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ token: minted.accessToken, clientCertificate }),
-        })
-        return (await reply.json()) as Record<string, unknown>
-      }
-      expect(await introspect(certificate.certPem)).toMatchObject({ action: 'OK', certificateThumbprint: certificate.x5tS256 })
-      expect(await introspect()).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065304' })
+      const line = stdout.text.split('\n').find((text) => text.startsWith('# TOKEN=$(npx authlete-emulator mint '))
+      expect(line).toContain(`--url ${emu.url} `)
+      // The line as printed, with the binary built from the sources and a real certificate for client.pem.
+      const command = line!.replace(/^# /, '').replace('npx authlete-emulator', `'${process.execPath}' '${cli.path}'`).replace('client.pem', certificate.certPath)
+      const token = await new Promise<string>((resolve, reject) =>
+        execFile('bash', ['-c', `${command} && printf %s "$TOKEN"`], { timeout: 15_000, env: { PATH: process.env.PATH ?? '' } }, (error, out) => (error ? reject(error) : resolve(out))),
+      )
+      expect(await introspect(emu, { token, clientCertificate: certificate.certPem })).toMatchObject({ action: 'OK', subject: 'alice', scopes: ['read'], certificateThumbprint: certificate.x5tS256 })
+      expect(await introspect(emu, { token })).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065304' })
     } finally {
       await result.close()
-      await removeTestCertificates()
     }
   })
 
@@ -167,5 +175,80 @@ describe('authlete-emulator CLI (main)', () => {
     expect((await main(['--bogus'], { stdout, stderr })).exitCode).toBe(2)
     expect(stderr.text).toContain('Usage:')
     expect((await main(['--port', 'abc'], { stdout, stderr })).exitCode).toBe(1)
+  })
+})
+
+describe('authlete-emulator mint (the real process against a running emulator)', () => {
+  let alice: TestCertificate
+  let bob: TestCertificate
+  let emu: Emulator
+  beforeAll(async () => {
+    ;[alice, bob] = (await testCertificates({ clients: 2 })).clients as [TestCertificate, TestCertificate]
+    emu = await startEmulator()
+  })
+  afterAll(() => emu.close())
+
+  it('--certificate: prints only the access token, bound to the x5t#S256 of the PEM; subject, scopes and resources as given', async () => {
+    const run = await cli.run(['mint', '--url', emu.url, '--subject', 'alice', '--scope', 'read write', '--scope', 'admin', '--resource', 'https://api.example.com/mcp', '--certificate', alice.certPath])
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    expect(run.stdout).toMatch(/^[\w-]+\n$/)
+    const token = run.stdout.trim()
+    expect(await introspect(emu, { token, clientCertificate: alice.certPem })).toMatchObject({
+      action: 'OK',
+      subject: 'alice',
+      scopes: ['read', 'write', 'admin'],
+      accessTokenResources: ['https://api.example.com/mcp'],
+      certificateThumbprint: alice.x5tS256,
+    })
+    expect(await introspect(emu, { token, clientCertificate: bob.certPem })).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065305' })
+    expect(await introspect(emu, { token })).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065304' })
+  })
+
+  it('--dpop-jkt binds to a DPoP key; URL and service credentials come from the exports the emulator prints', async () => {
+    const other = await startEmulator({ serviceId: 7770001, accessToken: 'another-service-token' })
+    try {
+      const env = { AUTHLETE_BASE_URL: other.url, AUTHLETE_SERVICE_APIKEY: other.serviceId, AUTHLETE_SERVICE_ACCESSTOKEN: other.accessToken }
+      const key = await createDpopKeyPair('ES256')
+      const run = await cli.run(['mint', '--subject', 'bob', '--dpop-jkt', key.thumbprint], env)
+      expect(run).toMatchObject({ code: 0, stderr: '' })
+      const token = run.stdout.trim()
+      const htu = 'https://rs.example.com/me'
+      const dpop = await createDpopProof(key, { htm: 'GET', htu, accessToken: token })
+      expect(await introspect(other, { token, dpop, htm: 'GET', htu })).toMatchObject({ action: 'OK', subject: 'bob' })
+      expect(await introspect(other, { token })).toMatchObject({ action: 'UNAUTHORIZED', resultCode: 'A065308' })
+      // Without --subject: a client credentials token of the ready client.
+      const plain = await cli.run(['mint', '--client-id', '5550002002'], env)
+      expect(await introspect(other, { token: plain.stdout.trim() })).toMatchObject({ action: 'OK', clientId: 5550002002, grantType: 'CLIENT_CREDENTIALS' })
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('refusals exit 1 with the reason on stderr and nothing on stdout: Authlete\'s message, a file that is not a PEM certificate, wrong credentials, nobody listening', async () => {
+    const notPem = join(cli.path, '..', 'not-a-certificate.pem')
+    writeFileSync(notPem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['--client-id', '42'], {}, /not minted: \[A109301\]/],
+      [['--certificate', notPem], {}, /--certificate: .*not-a-certificate\.pem is not a PEM certificate/],
+      [['--certificate', join(cli.path, '..', 'missing.pem')], {}, /--certificate: cannot read/],
+      [[], { AUTHLETE_SERVICE_ACCESSTOKEN: 'not-the-service-token' }, /not minted: \[A001202\]/],
+    ]
+    for (const [args, env, message] of cases) {
+      const run = await cli.run(['mint', '--url', emu.url, ...args], env)
+      expect({ code: run.code, stdout: run.stdout }, args.join(' ')).toEqual({ code: 1, stdout: '' })
+      expect(run.stderr).toMatch(message)
+      expect(run.stderr).not.toContain('not-the-service-token')
+    }
+    const down = await cli.run(['mint', '--url', await unreachableUrl()])
+    expect(down).toMatchObject({ code: 1, stdout: '' })
+    expect(down.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+/)
+  })
+
+  it('bad arguments exit 2: no URL, a URL that is not http(s), an unknown flag; --help prints the mint usage', async () => {
+    expect(await cli.run(['mint', '--subject', 'alice'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('--url is required') })
+    expect(await cli.run(['mint', '--url', 'ftp://127.0.0.1'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--url must be an absolute http(s) URL') })
+    expect(await cli.run(['mint', '--url', emu.url, '--bogus'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: authlete-emulator mint') })
+    expect(await cli.run(['mint', '--help'])).toEqual({ code: 0, stdout: MINT_USAGE, stderr: '' })
+    expect(USAGE).toContain('authlete-emulator mint [options]')
   })
 })

@@ -27,6 +27,8 @@ describe('GET /service/configuration: the discovery document of the service', ()
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['plain', 'S256'],
       dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+      // RFC 8705 §3.3: the emulator issues certificate-bound tokens (Authlete's service setting tlsClientCertificateBoundAccessTokens on).
+      tls_client_certificate_bound_access_tokens: true,
     })
     expect(emu.requests.at(-1)).toMatchObject({ method: 'GET', apiPath: '/service/configuration', version, reply: { status: 200 } })
   })
