@@ -107,9 +107,9 @@ describe.each(drivers.map((driver) => [driver.name, driver] as const))('%s: reso
     expect(res.headers.get('cache-control')).toBe('public, max-age=60')
   })
 
-  it('refuses at start-up (ERR_INVALID_CONFIG) a guard without resource, and one without resourceMetadata', async () => {
+  it('refuses at start-up (ERR_INVALID_CONFIG) a guard without resource (createGuard itself refuses one without resourceMetadata)', async () => {
     expect(await rejection(driver.setUp(newGuard({})))).toMatch(/^ERR_INVALID_CONFIG: .*resourceMetadata.* needs a guard created with resource and resourceMetadata/)
-    expect(await rejection(driver.setUp(newGuard({ resource: RESOURCE })))).toMatch(/^ERR_INVALID_CONFIG: .*authorization_servers/)
+    expect(await rejection((async () => driver.setUp(newGuard({ resource: RESOURCE })))())).toMatch(/^ERR_INVALID_CONFIG: resource needs resourceMetadata with authorization_servers/)
     expect(await rejection(driver.setUp(newGuard()))).toBe('none')
   })
 })

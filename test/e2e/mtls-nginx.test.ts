@@ -246,6 +246,13 @@ describe.each(['express', 'fastify'] as const)('%s behind nginx terminating mutu
       expect(outcome.arrival).toEqual({ peer: NGINX_ADDRESS, certificateHeaders: ['x-ssl-client-cert', 'client-cert'] })
     })
 
+    it('an unbound token with certificate A -> 200, no auth.certificateThumbprint (the route gets the token\'s binding, not the certificate)', async () => {
+      const outcome = await get(deployment(), viaNginx(), await mint(true), a)
+      record(deployment(), path, 'certificate A, unbound token', outcome)
+      expect([outcome.status, outcome.body]).toEqual([200, { x5t: null, source: 'authlete' }])
+      expect(outcome.calls).toMatchObject([{ clientCertificate: a.certPem.trim(), resultCode: 'A056001' }])
+    })
+
     it('another client\'s certificate -> 401 invalid_token, Authlete\'s challenge verbatim (A065305)', async () => {
       const outcome = await get(deployment(), viaNginx(), await mint(), b)
       record(deployment(), path, 'certificate B', outcome)
@@ -298,17 +305,19 @@ describe.each(['express', 'fastify'] as const)('%s behind nginx terminating mutu
   describe('direct TLS: node:https with requestCert, clientCertificate \'tls\' (no nginx)', () => {
     const url = () => `${deployment().https}/tls/accounts`
 
-    it('the certificate the token is bound to -> 200 with its x5t#S256; another -> 401 (A065305); none -> 401 (A065304)', async () => {
+    it('the certificate the token is bound to -> 200 with its x5t#S256; another -> 401 (A065305); none -> 401 (A065304); an unbound token with A -> 200 without one', async () => {
       const token = await mint()
       const right = await get(deployment(), url(), token, a)
       const other = await get(deployment(), url(), token, b)
       const none = await get(deployment(), url(), token, undefined)
-      for (const [name, outcome] of [['certificate A', right], ['certificate B', other], ['no certificate', none]] as const) record(deployment(), 'direct TLS', name, outcome)
+      const unbound = await get(deployment(), url(), await mint(true), a)
+      for (const [name, outcome] of [['certificate A', right], ['certificate B', other], ['no certificate', none], ['certificate A, unbound token', unbound]] as const) record(deployment(), 'direct TLS', name, outcome)
       expect([right.status, right.body]).toEqual([200, { x5t: a.x5tS256, source: 'authlete' }])
+      expect([unbound.status, unbound.body]).toEqual([200, { x5t: null, source: 'authlete' }])
       expect(right.calls[0]!.clientCertificate).toBe(a.certPem.trim())
       expectRefused(other, 'A065305')
       expectRefused(none, 'A065304')
-      expect([right, other, none].map((outcome) => outcome.arrival?.peer)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1'])
+      expect([right, other, none, unbound].map((outcome) => outcome.arrival?.peer)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1'])
     })
   })
 })

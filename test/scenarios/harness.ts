@@ -138,7 +138,7 @@ export interface Principal {
   clientId: number
   scopes: string[]
   tokenType: 'DPoP' | 'Bearer'
-  /** `auth.certificateThumbprint`, only when the request presented a certificate the guard believed. */
+  /** `auth.certificateThumbprint`, only for a certificate-bound token: the certificate it is bound to. */
   certificateThumbprint?: string
 }
 

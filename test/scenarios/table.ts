@@ -143,7 +143,9 @@ const OTHER_CERTIFICATE: Expectation = { status: 401, challenge: { scheme: 'Bear
 /**
  * RFC 8705 §3 through a proxy's certificate header (`header`, as the `app` guard reads it): the
  * bound certificate from the trusted proxy -> 200 with its x5t#S256; another client's -> 401
- * [A065305]; the same header from a peer that is not the proxy is ignored -> 401 [A065304].
+ * [A065305]; the same header from a peer that is not the proxy is ignored -> 401 [A065304]; an
+ * unbound token with a certificate from the trusted proxy -> 200 without a thumbprint (the route
+ * gets the token's binding, not the certificate).
  */
 function certificateHeaderCases(app: AppConfig, header: 'client-cert' | 'x-ssl-client-cert', label: string): Scenario[] {
   const sent = (certificate: 'token' | 'other') => ({ in: header, certificate })
@@ -151,6 +153,7 @@ function certificateHeaderCases(app: AppConfig, header: 'client-cert' | 'x-ssl-c
     { name: `RFC 8705 §3, ${label}: the bound certificate from the trusted proxy -> 200 with its x5t#S256`, app, token: 'certificate', steps: one({ route: ROUTES.me, from: 'proxy', certificate: sent('token') }, { status: 200, principal: certificatePrincipal }) },
     { name: `RFC 8705 §3, ${label}: another client's certificate from the trusted proxy -> 401 invalid_token [A065305]`, app, token: 'certificate', steps: one({ route: ROUTES.me, from: 'proxy', certificate: sent('other') }, OTHER_CERTIFICATE) },
     { name: `${label} from a peer that is not the proxy is ignored -> 401 invalid_token [A065304], as without one`, app, token: 'certificate', needs: ['peerAddress'], steps: one({ route: ROUTES.me, certificate: sent('token') }, NO_CERTIFICATE) },
+    { name: `RFC 8705 §3, ${label}: an unbound token with a certificate from the trusted proxy -> 200, no certificateThumbprint (the token is not bound)`, app, token: 'unbound', steps: one({ route: ROUTES.me, from: 'proxy', certificate: sent('token') }, { status: 200, principal: bearerPrincipal }) },
   ]
 }
 
@@ -418,6 +421,13 @@ export const scenarios: Scenario[] = [
     token: 'certificate',
     needs: ['tls'],
     steps: one({ route: ROUTES.me, certificate: { in: 'tls', certificate: 'token' } }, { status: 200, principal: certificatePrincipal }),
+  },
+  {
+    name: 'RFC 8705 §3 mutual TLS to the app: an unbound token with a client certificate -> 200, no certificateThumbprint (the token is not bound)',
+    app: 'certificate-tls',
+    token: 'unbound',
+    needs: ['tls'],
+    steps: one({ route: ROUTES.me, certificate: { in: 'tls', certificate: 'token' } }, { status: 200, principal: bearerPrincipal }),
   },
   {
     name: 'RFC 8705 §3 mutual TLS to the app: another client\'s certificate -> 401 invalid_token [A065305]',

@@ -9,7 +9,7 @@ import type { SchemeChallenge } from './decision/challenge'
 import { withCertificateThumbprint } from './decision/certificate'
 import { decide } from './decision/decide'
 import { denyCredentials, denyReplayLimited, denyServerError } from './decision/deny'
-import { judge, type JudgeContext } from './decision/requirements'
+import { judge, unmetAudience, type JudgeContext } from './decision/requirements'
 import { observeCheck, type CheckEvent, type CheckOutcome as Outcome } from './diagnostics'
 import { webCrypto, type ProofCrypto } from './dpop/crypto'
 import { checkProof, type CheckedProof } from './dpop/verify'
@@ -42,16 +42,17 @@ export interface Guard {
   /** Close the keep-alive connections to Authlete. */
   close(): Promise<void>
   /**
-   * The URL of the protected resource metadata (RFC 9728 §3.1) for the `resource` option: the
-   * well-known segment inserted before the resource's path
+   * The URL of the protected resource metadata (RFC 9728 §3.1) for the `resource` option, as
+   * written: the well-known segment inserted before the resource's path
    * (`https://api.example.com/.well-known/oauth-protected-resource/mcp`); `undefined` without `resource`.
    */
   readonly resourceMetadataUrl: string | undefined
   /**
-   * The protected resource metadata document (RFC 9728 §2), a fresh plain object each call: `resource`,
-   * the `resourceMetadata` members, `bearer_methods_supported` (default `['header']`) and
-   * `dpop_signing_alg_values_supported` (the guard's `dpopAlgs`). Throws `ERR_INVALID_CONFIG`
-   * without `resource` and `resourceMetadata.authorization_servers`.
+   * The protected resource metadata document (RFC 9728 §2), a fresh plain object each call: `resource`
+   * (the option as written), the `resourceMetadata` members, `bearer_methods_supported` (default
+   * `['header']`) and `dpop_signing_alg_values_supported` (the guard's `dpopAlgs`). Throws
+   * `ERR_INVALID_CONFIG` on a guard without `resource` (`createGuard` requires `resourceMetadata`
+   * with it, so a guard with `resource` always has the document).
    *
    * @example
    * app.get(new URL(guard.resourceMetadataUrl!).pathname, (req, res) => res.json(guard.resourceMetadata()))
@@ -151,7 +152,7 @@ async function run(guard: Pipeline, request: RequestLike, route: RouteOptions, d
   if (same && (!route.dpopNonceRequired || earlier!.nonceRequired)) {
     const decision = judge(earlier!.facts, earlier!.nonce, earlier!.source, route, p.challenge, guard.now())
     if (decision.allowed) decision.auth.certificateThumbprint = earlier!.certificateThumbprint
-    return { decision, source: earlier!.source, scheme }
+    return { decision, source: earlier!.source, scheme, reason: decision.allowed ? undefined : decision.reason }
   }
   try {
     return { ...(await verifyAndIntrospect(guard, p, earlier, same)), scheme }
@@ -172,7 +173,7 @@ async function verifyAndIntrospect(guard: Pipeline, p: Presentation, earlier: Pr
     if (!checked.ok) return { decision: denyCredentials({ ok: false, kind: 'invalid_dpop_proof', description: checked.description, scheme: p.scheme }, p.challenge), source: 'local', reason: checked.reason }
     proof = checked
   }
-  // The certificate's thumbprint (x5t#S256): a cache key part, and auth.certificateThumbprint.
+  // The certificate's thumbprint (x5t#S256): a cache key part, and what a bound token's binding must equal.
   let thumbprint = p.certificate ? guard.proofCrypto.sha256Bytes(p.certificate.der) : undefined
   if (typeof thumbprint === 'object') thumbprint = await thumbprint
   let service = guard.cache !== undefined || (proof && guard.replayCheck) ? guard.serviceHash() : ''
@@ -258,8 +259,19 @@ async function introspect(guard: Pipeline, key: string | undefined, p: Presentat
   return { kind: 'allowed', decision, facts: { response, nonce, source: 'authlete' } }
 }
 
-/** Authlete's refusal, with its reason; for a key mismatch (A065309) and a listener, the key the token is bound to. */
+/**
+ * Authlete's refusal, with its reason; for a key mismatch (A065309) and a listener, the key the
+ * token is bound to. A refusal of the route (`FORBIDDEN`: scopes, subject, resources, step-up) of a
+ * token the reply describes (`existent`) and that was issued for another resource is the audience
+ * 401 instead, as `judge` answers on cached facts.
+ */
 async function refusedByAuthlete(guard: Pipeline, { decision, response }: Introspected & { decision: DenyDecision }, p: Presentation, proof: CheckedProof | undefined, tokenHash: string | undefined): Promise<Outcome> {
+  const foreign = response.action === 'FORBIDDEN' && response.existent === true ? unmetAudience(response, p.challenge) : undefined
+  if (foreign) {
+    const nonce = dpopNonceOf(response)
+    if (nonce) foreign.headers['DPoP-Nonce'] = nonce
+    return { decision: foreign, source: 'authlete', reason: foreign.reason }
+  }
   const resultCode = resultCodeOf(response)
   const reason: DecisionReason = { check: 'authlete', resultCode, proofJkt: proof?.jkt }
   // RFC 7662 introspection (cnf.jkt): one more call, at most once per token a minute.

@@ -9,7 +9,7 @@ import { createMemoryReplayStore, type ReplayStore } from './replay/store'
 import { resolveClientCertificateSource, type ClientCertificateSource } from './request/client-certificate'
 import type { ExtractContext } from './request/extract'
 import { parseFixedPublicUrl } from './request/public-url'
-import { checkedResource, protectedResourceMetadataUrl } from './resource/identity'
+import { canonicalResource, checkedResource, protectedResourceMetadataUrl } from './resource/identity'
 import { checkedResourceMetadata, metadataDocument, type ProtectedResourceMetadata, type ResourceMetadataOptions } from './resource/metadata'
 import type { AuthleteClient, AuthleteOptions, GuardErrorEvent, RouteOptions, TrustProxy } from './types'
 
@@ -66,9 +66,9 @@ export interface GuardOptions {
    * (the default) takes `RequestLike.clientCertificate`, the certificate of the server's own TLS
    * socket (`fromNodeRequest`; none on Web runtimes); `{ header, encoding? }` takes it from a
    * header a TLS-terminating proxy sets, believed only from a peer `trustProxy` trusts (required
-   * with it), and never the socket's. The certificate is sent to Authlete as PEM, its thumbprint
-   * keys the cache and becomes `auth.certificateThumbprint`; a header that holds no certificate is
-   * 400 `invalid_request`.
+   * with it), and never the socket's. The certificate is sent to Authlete as PEM and its thumbprint
+   * keys the cache; `auth.certificateThumbprint` is the token's binding (set for a certificate-bound
+   * token only, equal to that thumbprint). A header that holds no certificate is 400 `invalid_request`.
    *
    * @example
    * createGuard({ authlete, trustProxy: 1, clientCertificate: { header: 'client-cert' } }) // RFC 9440
@@ -82,8 +82,9 @@ export interface GuardOptions {
   onError?: ((event: GuardErrorEvent) => void) | undefined
   /**
    * The resource identifier of what this guard protects (RFC 8707, RFC 9728): an absolute `https`
-   * URL (`http` only for localhost, 127.0.0.1 or [::1]) without query or fragment, kept in canonical
-   * form (scheme and host lower-case, no trailing `/`). With it, every 401 and 403
+   * URL (`http` only for localhost, 127.0.0.1 or [::1]) without query or fragment, kept as written
+   * (the metadata's `resource` and `guard.resourceMetadataUrl` use it exactly; tokens' audiences are
+   * compared with its canonical form). Needs `resourceMetadata`. With it, every 401 and 403
    * `insufficient_scope` challenge carries `resource_metadata="<guard.resourceMetadataUrl>"` (a 403
    * also `scope="<the route's scopes>"`), and `audience` applies. Default none.
    *
@@ -95,7 +96,8 @@ export interface GuardOptions {
    * The other members of the protected resource metadata (RFC 9728 §2) in their RFC spelling, for
    * `guard.resourceMetadata()`: `authorization_servers` (required), `scopes_supported`,
    * `bearer_methods_supported` (default `['header']`), `resource_name`, ...; never
-   * `dpop_signing_alg_values_supported`, which the guard fills from `dpopAlgs`. Needs `resource`.
+   * `dpop_signing_alg_values_supported`, which the guard fills from `dpopAlgs`. Needs `resource`,
+   * and `resource` needs it.
    */
   resourceMetadata?: ResourceMetadataOptions | undefined
   /**
@@ -270,7 +272,9 @@ interface ResolvedResource {
 
 /**
  * Check `resource`, `resourceMetadata` and `audience` (each mistake `ERR_INVALID_CONFIG`): the
- * resource's canonical form, its metadata URL (RFC 9728 §3.1), and the document's members.
+ * resource as written (the document's `resource`, and its metadata URL by RFC 9728 §3.1), its
+ * canonical form (what tokens' audiences are compared with), and the document's members, required
+ * with `resource`: every 401 points clients to the document.
  */
 function resolveResource(options: GuardOptions, dpopAlgs: readonly string[]): ResolvedResource {
   const { resource, resourceMetadata, audience } = options
@@ -281,13 +285,15 @@ function resolveResource(options: GuardOptions, dpopAlgs: readonly string[]): Re
     return { context: {}, resourceMetadataUrl: undefined, resourceMetadata: () => invalid('guard.resourceMetadata() needs the resource option (and resourceMetadata.authorization_servers) in createGuard.') }
   }
   const identifier = checkedResource(resource)
-  const members = resourceMetadata === undefined ? undefined : checkedResourceMetadata(resourceMetadata)
+  if (resourceMetadata === undefined) {
+    invalid(`resource needs resourceMetadata with authorization_servers: every 401 points clients to the resource's metadata (RFC 9728), which names the authorization servers that issue tokens for it. Add it, e.g. createGuard({ ..., resource: ${JSON.stringify(identifier)}, resourceMetadata: { authorization_servers: ['https://as.example.com'] } }).`)
+  }
+  const members = checkedResourceMetadata(resourceMetadata)
   const resourceMetadataUrl = protectedResourceMetadataUrl(identifier)
   return {
-    context: { resourceMetadataUrl, audience: audience === 'any' ? undefined : identifier },
+    context: { resourceMetadataUrl, audience: audience === 'any' ? undefined : canonicalResource(identifier) },
     resourceMetadataUrl,
-    resourceMetadata: () =>
-      members ? metadataDocument(identifier, members, dpopAlgs) : invalid('guard.resourceMetadata() needs resourceMetadata.authorization_servers in createGuard\'s options: the authorization servers that issue tokens for this resource.'),
+    resourceMetadata: () => metadataDocument(identifier, members, dpopAlgs),
   }
 }
 
@@ -298,7 +304,7 @@ export interface ResolvedGuardOptions {
   context: GuardContext
   /** `guard.resourceMetadataUrl`: RFC 9728 §3.1's URL for `resource`, else `undefined`. */
   resourceMetadataUrl: string | undefined
-  /** `guard.resourceMetadata()`: a fresh document each call; `ERR_INVALID_CONFIG` without `resourceMetadata`. */
+  /** `guard.resourceMetadata()`: a fresh document each call; `ERR_INVALID_CONFIG` without `resource`. */
   resourceMetadata: () => ProtectedResourceMetadata
   authlete: AuthleteClient
   /** The identity of the Authlete service every store key carries (`serviceIdentity`). */

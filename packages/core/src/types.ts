@@ -141,11 +141,13 @@ export interface AccessTokenInfo {
    */
   hiddenProperties: Record<string, string>
   /**
-   * The thumbprint (`x5t#S256`: base64url of the SHA-256 of the DER, RFC 8705 §3.1) of the client
-   * certificate this request presented through the guard's `clientCertificate` source; for a
-   * certificate-bound token that is Authlete's `certificateThumbprint` (they must agree, else 500).
-   * Without a certificate, Authlete's `certificateThumbprint` (none for an allowed request). Read
-   * this, never a certificate header: a client can send any header.
+   * The certificate the token is bound to (RFC 8705 §3): its thumbprint (`x5t#S256`: base64url of
+   * the SHA-256 of the DER, RFC 8705 §3.1), Authlete's `certificateThumbprint`. Set only for a
+   * certificate-bound token, and then it is the thumbprint of the client certificate this request
+   * presented through the guard's `clientCertificate` source (Authlete checked the binding; the
+   * guard checks the two agree, else 500). `undefined` for a token that is not bound, even when the
+   * request presented a certificate. Read this, never a certificate header: a client can send any
+   * header.
    */
   certificateThumbprint: string | undefined
   acr: string | undefined

@@ -23,7 +23,10 @@ beforeEach(() => emu.faults.clear())
 
 function guardWith(options: Partial<GuardOptions> = {}) {
   const events: CheckEvent[] = []
-  const guard = createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, publicUrl: ORIGIN, resource: RESOURCE, onDecision: (e) => events.push(e), ...options })
+  const guard = createGuard({
+    authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, publicUrl: ORIGIN,
+    resource: RESOURCE, resourceMetadata: { authorization_servers: ['https://as.example.com'] }, onDecision: (e) => events.push(e), ...options,
+  })
   return { guard, events }
 }
 const bearer = (token: string, headers: Record<string, string> = {}): RequestLike => ({ method: 'GET', url: '/mcp', headers: { host: 'internal', authorization: `Bearer ${token}`, ...headers } })
@@ -134,6 +137,59 @@ describe('cache hits are judged the same way', () => {
   })
 })
 
+describe('the audience is judged before the route\'s requirements: a token for another resource is never a 403', () => {
+  const OTHER = 'https://other.example.com/mcp'
+  const AUDIENCE_401 = `Bearer error="invalid_token", error_description="${REFUSAL}", ${RM}`
+
+  it('on a cache hit: a token for another resource lacking the route\'s scope -> 401 invalid_token (audience), not 403 insufficient_scope', async () => {
+    const { guard, events } = guardWith({ cache: true })
+    const token = await mint([OTHER])
+    // Authlete allows it for scope read (the audience refuses it): its facts are cached.
+    expect(denied(await guard.check(bearer(token), { scopes: ['read'] })).status).toBe(401)
+    const hit = denied(await guard.check(bearer(token), { scopes: ['admin'] }))
+    expect([hit.status, hit.error, hit.headers['WWW-Authenticate']]).toEqual([401, 'invalid_token', AUDIENCE_401])
+    expect(events.map((e) => [e.source, e.status, e.reason?.check])).toEqual([['authlete', 401, 'audience'], ['cache', 401, 'audience']])
+  })
+
+  it("on Authlete's answer: its 403 insufficient_scope for a token for another resource becomes the audience 401", async () => {
+    const { guard, events } = guardWith()
+    const decision = denied(await guard.check(bearer(await mint([OTHER])), { scopes: ['admin'] }))
+    expect([decision.status, decision.error, decision.headers['WWW-Authenticate']]).toEqual([401, 'invalid_token', AUDIENCE_401])
+    expect(events[0]).toMatchObject({ source: 'authlete', status: 401, reason: { check: 'audience', expected: RESOURCE, actual: OTHER } })
+  })
+
+  it('a token for the resource lacking the scope is still 403 insufficient_scope with scope and resource_metadata', async () => {
+    const { guard } = guardWith({ cache: true })
+    const token = await mint([RESOURCE])
+    expect((await guard.check(bearer(token), { scopes: ['read'] })).allowed).toBe(true)
+    for (let i = 0; i < 2; i++) {
+      const decision = denied(await guard.check(bearer(token), { scopes: ['admin'] }))
+      expect([decision.status, decision.error]).toEqual([403, 'insufficient_scope'])
+      expect(decision.headers['WWW-Authenticate']).toContain(`scope="admin", ${RM}`)
+    }
+  })
+})
+
+describe('onDecision gets the audience reason on every path', () => {
+  it('a stacked check (the same guard twice on one request)', async () => {
+    const { guard, events } = guardWith()
+    const request = bearer(await mint(['https://other.example.com/mcp']))
+    for (const route of [{}, { scopes: ['read'] }]) expect(denied(await guard.check(request, route)).reason).toMatchObject({ check: 'audience' })
+    expect(events.map((e) => [e.status, e.reason?.check])).toEqual([[401, 'audience'], [401, 'audience']])
+  })
+
+  it('a coalesced follower (concurrent misses, one Authlete call)', async () => {
+    const { guard, events } = guardWith({ cache: true })
+    const token = await mint(['https://other.example.com/mcp'])
+    emu.faults.inject({ type: 'latency', ms: 100 }, { path: '/auth/introspection', times: 1 })
+    const before = introspections()
+    const decisions = await Promise.all([guard.check(bearer(token)), guard.check(bearer(token))])
+    expect(introspections() - before).toBe(1)
+    expect(decisions.map((d) => denied(d).reason?.check)).toEqual(['audience', 'audience'])
+    expect(events.map((e) => [e.source, e.status, e.reason])).toEqual([0, 1].map(() => ['authlete', 401, { check: 'audience', expected: RESOURCE, actual: 'https://other.example.com/mcp' }]))
+  })
+})
+
 describe("audience 'any', and no resource", () => {
   it("'any' admits tokens for another resource and tokens with none", async () => {
     const { guard } = guardWith({ audience: 'any' })
@@ -144,7 +200,7 @@ describe("audience 'any', and no resource", () => {
   })
 
   it('without resource no audience is required', async () => {
-    const { guard } = guardWith({ resource: undefined })
+    const { guard } = guardWith({ resource: undefined, resourceMetadata: undefined })
     expect((await guard.check(bearer(await mint(['https://other.example.com']))))).toMatchObject({ allowed: true })
   })
 })

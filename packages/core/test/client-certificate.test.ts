@@ -23,6 +23,14 @@ beforeAll(async () => {
 afterAll(() => removeTestCertificates())
 
 const OK = { action: 'OK', resultCode: 'A056001', clientId: 3300001, subject: 'alice', scopes: ['read'], expiresAt: 4102444800000, existent: true, usable: true, sufficient: true, certificateThumbprint: null }
+/**
+ * Authlete for tokens bound to the certificate they come with: OK, with `certificateThumbprint` the
+ * x5t#S256 of the certificate the guard sent (none without one), as Authlete answers for an
+ * allowed certificate-bound token.
+ */
+const boundToPresented = (call: { body: { clientCertificate?: string } }) => ({
+  json: { ...OK, certificateThumbprint: [a, b].find((c) => c.certPem.trim() === call.body.clientCertificate)?.x5tS256 ?? null },
+})
 const authlete = () => ({ baseUrl: stub.url, serviceId: '1', accessToken: 'service-token', timeoutMs: 2000 })
 const guardWith = (options: Partial<GuardOptions> = {}) => createGuard({ authlete: authlete(), publicUrl: 'https://api.example.com', ...options })
 const PROXY = '10.0.0.7'
@@ -82,6 +90,8 @@ describe('parsing, from a trusted proxy: what Authlete gets, and what is refused
   const cases: Array<[name: string, source: GuardOptions['clientCertificate'], headers: () => Record<string, string | string[]>]> = [
     ['RFC 9440 Client-Cert', CLIENT_CERT, () => ({ 'client-cert': rfc9440(a) })],
     ['RFC 9440 Client-Cert without base64 padding, spaces around', CLIENT_CERT, () => ({ 'client-cert': `  :${a.derBase64.replace(/=+$/, '')}:  ` })],
+    ['RFC 9440 Client-Cert with an RFC 8941 parameter (ignored)', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)};x=1` })],
+    ['RFC 9440 Client-Cert with every kind of parameter value, a comma in a string', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)};a;b=?0;c="s, \\"t\\"";d=tok/en:x;e=:AAA=:; f=-1.5;g=@1700000000;h=*` })],
     ['nginx $ssl_client_escaped_cert (URL-encoded PEM)', NGINX, () => ({ 'x-ssl-client-cert': urlPem(a) })],
     ['AWS ALB pass-through: the chain, +=/ unencoded, leaf first', { header: 'x-amzn-mtls-clientcert', encoding: 'url-pem' }, () => ({ 'x-amzn-mtls-clientcert': albPem(a.certPem + certs.ca.certPem) })],
     ['Envoy XFCC, one element, quoted Cert and Subject', ENVOY, () => ({ 'x-forwarded-client-cert': xfccElement(a) })],
@@ -100,7 +110,12 @@ describe('parsing, from a trusted proxy: what Authlete gets, and what is refused
     ['Client-Cert without the colons', CLIENT_CERT, () => ({ 'client-cert': a.derBase64 }), 'The client-cert header does not hold an RFC 9440 certificate (:base64 DER:).'],
     ['Client-Cert with bad base64', CLIENT_CERT, () => ({ 'client-cert': ':MII*B:' }), 'The client-cert header does not hold an RFC 9440 certificate (:base64 DER:).'],
     ['Client-Cert: a truncated certificate', CLIENT_CERT, () => ({ 'client-cert': `:${Buffer.from(a.derBase64, 'base64').subarray(0, 200).toString('base64')}:` }), 'The client-cert header does not hold an RFC 9440 certificate (:base64 DER:).'],
+    ['Client-Cert: a parameter key in upper case', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)};X=1` }), 'The client-cert header does not hold an RFC 9440 certificate (:base64 DER:).'],
+    ['Client-Cert: a parameter without a value after =', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)};x=` }), 'The client-cert header does not hold an RFC 9440 certificate (:base64 DER:).'],
+    ['Client-Cert: a parameter string that never ends', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)};x="open` }), 'The client-cert header does not hold an RFC 9440 certificate (:base64 DER:).'],
+    ['Client-Cert: text after the byte sequence', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)}x` }), 'The client-cert header does not hold an RFC 9440 certificate (:base64 DER:).'],
     ['two Client-Cert header lines', CLIENT_CERT, () => ({ 'client-cert': [rfc9440(a), rfc9440(b)] }), 'The request has more than one client-cert header.'],
+    ['two Client-Cert values with parameters joined with a comma', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)};x="1", ${rfc9440(b)}` }), 'The request has more than one client-cert header.'],
     ['two Client-Cert values joined with a comma', CLIENT_CERT, () => ({ 'client-cert': `${rfc9440(a)}, ${rfc9440(b)}` }), 'The request has more than one client-cert header.'],
     ['a Client-Cert of 16385 bytes', CLIENT_CERT, () => ({ 'client-cert': `:${'A'.repeat(16383)}:` }), 'The client-cert header is longer than 16384 bytes.'],
     ['X-SSL-Client-Cert with a broken %-escape', NGINX, () => ({ 'x-ssl-client-cert': '%E0%A4%A' }), 'The x-ssl-client-cert header does not hold a URL-encoded PEM certificate.'],
@@ -132,15 +147,51 @@ describe('parsing, from a trusted proxy: what Authlete gets, and what is refused
     expect(sent()).toEqual([undefined, undefined, undefined])
   })
 
-  it('several XFCC elements: true and a function read the first (Envoy\'s own rule), a hop count n the n-th from the right, none when fewer', async () => {
+  it('several XFCC elements: a hop count n reads the n-th from the right (none when fewer); true and a function refuse them as ambiguous (400)', async () => {
     stub.setDefault({ json: OK })
     const header = { 'x-forwarded-client-cert': `${xfccElement(a)},${xfccElement(b, 'spiffe://sidecar')},By=spiffe://mesh;Hash=00;URI=spiffe://edge` }
     const check = (trustProxy: GuardOptions['trustProxy']) => guardWith({ clientCertificate: ENVOY, trustProxy }).check(request(header))
-    for (const trustProxy of [true, (address: string) => address === PROXY, 3] as const) expect((await check(trustProxy)).allowed).toBe(true)
+    expect((await check(3)).allowed).toBe(true) // a's element
     expect((await check(2)).allowed).toBe(true) // b's element
     expect(denied(await check(1)).errorDescription).toMatch(/element has no Cert/) // the mesh's own element
     expect((await check(4)).allowed).toBe(true) // fewer elements than proxies: none believed
-    expect(sent()).toEqual([a.certPem.trim(), a.certPem.trim(), a.certPem.trim(), b.certPem.trim(), undefined])
+    for (const trustProxy of [true, (address: string) => address === PROXY] as const) {
+      const decision = denied(await check(trustProxy))
+      expect([decision.status, decision.error, decision.errorDescription]).toEqual([400, 'invalid_request', 'The x-forwarded-client-cert header has 3 elements: which one the proxy wrote is ambiguous. Set trustProxy to the number of proxies in front of the app (the guard then reads the element the outermost of them wrote).'])
+    }
+    expect(sent()).toEqual([a.certPem.trim(), b.certPem.trim(), undefined])
+  })
+
+  it('one XFCC element: true and a function read it', async () => {
+    stub.setDefault({ json: OK })
+    for (const trustProxy of [true, (address: string) => address === PROXY] as const) {
+      expect((await guardWith({ clientCertificate: ENVOY, trustProxy }).check(request({ 'x-forwarded-client-cert': xfccElement(a) }))).allowed).toBe(true)
+    }
+    expect(sent()).toEqual([a.certPem.trim(), a.certPem.trim()])
+  })
+
+  // What a client wrote before the proxy appended its own element (Envoy APPEND_FORWARD): its
+  // quoting must never swallow the proxy's element or shift which one is the n-th from the right.
+  const clientWritten: Array<[name: string, forged: () => string]> = [
+    ['an escaped backslash before the closing quote (\\\\")', () => `Cert="${urlPem(b)}";By="x\\\\"`],
+    ['an escaped backslash and quote, then an escaped backslash (\\"\\\\")', () => `Cert="${urlPem(b)}";Subject="CN=\\"\\\\"`],
+    ['a quote that never ends', () => `Cert="${urlPem(b)}";By="x`],
+    ['a quote that never ends, after an escaped quote', () => `Cert="${urlPem(b)}";By="x\\"`],
+    ['a trailing backslash', () => `Cert="${urlPem(b)}";By=x\\`],
+    ['a stray quote outside a quoted string', () => `Cert="${urlPem(b)}";By=x"y`],
+  ]
+  it.each(clientWritten)('XFCC, a client-written element with %s, then the proxy\'s: trustProxy 1 reads the proxy\'s', async (_name, forged) => {
+    stub.setDefault({ json: OK })
+    const value = `${forged()},${xfccElement(a)}`
+    expect((await guardWith({ clientCertificate: ENVOY, trustProxy: 1 }).check(request({ 'x-forwarded-client-cert': value }))).allowed).toBe(true)
+    expect(denied(await guardWith({ clientCertificate: ENVOY, trustProxy: true }).check(request({ 'x-forwarded-client-cert': value }))).status).toBe(400)
+    expect(sent()).toEqual([a.certPem.trim()])
+  })
+
+  it('XFCC, a Cert whose quoted string does not end where the value does is no certificate: 400', async () => {
+    const decision = denied(await guardWith({ clientCertificate: ENVOY, trustProxy: 1 }).check(request({ 'x-forwarded-client-cert': `Cert="${urlPem(a)}\\"` })))
+    expect([decision.status, decision.errorDescription]).toEqual([400, 'The x-forwarded-client-cert header does not hold a URL-encoded PEM certificate in Cert.'])
+    expect(stub.calls).toHaveLength(0)
   })
 })
 
@@ -148,7 +199,7 @@ describe('trust: a certificate header counts only from a peer trustProxy trusts'
   const onlyProxy = (address: string) => address === PROXY
 
   it('from the trusted proxy: used and sent as PEM; auth.certificateThumbprint is its x5t#S256', async () => {
-    stub.setDefault({ json: OK })
+    stub.setDefault(boundToPresented)
     const decision = await guardWith({ clientCertificate: CLIENT_CERT, trustProxy: onlyProxy }).check(request({ 'client-cert': rfc9440(a) }))
     expect(decision.allowed && decision.auth.certificateThumbprint).toBe(a.x5tS256)
     expect(sent()).toEqual([a.certPem.trim()])
@@ -165,7 +216,7 @@ describe('trust: a certificate header counts only from a peer trustProxy trusts'
   })
 
   it('a header source never uses the TLS socket\'s certificate; the default (tls) never reads a header', async () => {
-    stub.setDefault({ json: OK })
+    stub.setDefault(boundToPresented)
     const fromSocket = { ...request({}), clientCertificate: b.certPem }
     await guardWith({ clientCertificate: CLIENT_CERT, trustProxy: true }).check(fromSocket)
     await guardWith({ clientCertificate: CLIENT_CERT, trustProxy: true }).check({ ...request({ 'client-cert': rfc9440(a) }), clientCertificate: b.certPem })
@@ -183,7 +234,7 @@ describe('trust: a certificate header counts only from a peer trustProxy trusts'
   })
 
   it('a fetch Request (Web runtimes) carries the header; a predicate is asked about "" there, a hop count trusts', async () => {
-    stub.setDefault({ json: OK })
+    stub.setDefault(boundToPresented)
     const fetchRequest = () => fromFetchRequest(new Request('http://api.example.com/api/me', { headers: { authorization: 'Bearer at-1', 'client-cert': rfc9440(a) } }))
     const asked: string[] = []
     const predicate = await guardWith({ clientCertificate: CLIENT_CERT, trustProxy: (address) => (asked.push(address), address === PROXY) }).check(fetchRequest())
@@ -219,6 +270,25 @@ describe("Authlete's binding decision (scripted replies) and auth.certificateThu
     expect(errors).toEqual(['ERR_AUTHLETE_INVALID_RESPONSE'])
   })
 
+  it('an unbound token presented with a certificate: allowed, no auth.certificateThumbprint (the token\'s binding, not the certificate), from Authlete, the cache and a stacked guard', async () => {
+    stub.setDefault({ json: OK })
+    const cached = guardWith({ clientCertificate: CLIENT_CERT, trustProxy: true, cache: true })
+    const first = await cached.check(request({ 'client-cert': rfc9440(a) }))
+    const hit = await cached.check(request({ 'client-cert': rfc9440(a) }))
+    const stacked = request({ 'client-cert': rfc9440(b) }, PROXY, 'at-2')
+    const twice = guard()
+    await twice.check(stacked)
+    const again = await twice.check(stacked)
+    expect([first, hit, again].map((d) => d.allowed && [d.auth.source, d.auth.certificateThumbprint])).toEqual([['authlete', undefined], ['cache', undefined], ['authlete', undefined]])
+    expect(sent()).toEqual([a.certPem.trim(), b.certPem.trim()])
+  })
+
+  it('Authlete allowing a token bound to a certificate when none was presented is a reply it never gives: 500, ERR_AUTHLETE_INVALID_RESPONSE', async () => {
+    stub.reply({ json: { ...OK, certificateThumbprint: a.x5tS256 } })
+    const decision = denied(await guard().check(request()))
+    expect([decision.status, decision.error, decision.cause?.code]).toEqual([500, 'server_error', 'ERR_AUTHLETE_INVALID_RESPONSE'])
+  })
+
   it.each([
     ['no certificate', () => ({}), 'A065304', 'The access token is bound to a client certificate, but no certificate was presented.'],
     ['another certificate', () => ({ 'client-cert': rfc9440(b) }), 'A065305', 'The client certificate does not match the thumbprint of the access token.'],
@@ -233,7 +303,7 @@ describe('the introspection cache, keyed by the certificate\'s thumbprint', () =
   const introspections = () => stub.calls.length
 
   it('same token: cert A twice -> 1 call; then cert B -> a call; then none -> a call; each again from the cache', async () => {
-    stub.setDefault({ json: OK })
+    stub.setDefault(boundToPresented)
     const guard = guardWith({ clientCertificate: CLIENT_CERT, trustProxy: true, cache: true })
     const withA = request({ 'client-cert': rfc9440(a) })
     const first = await guard.check(withA)
@@ -270,7 +340,7 @@ describe('the introspection cache, keyed by the certificate\'s thumbprint', () =
   })
 
   it('concurrent misses coalesce per certificate: 4 with A and 4 with B -> 2 calls', async () => {
-    stub.setDefault({ json: OK, delayMs: 50 })
+    stub.setDefault((call) => ({ ...boundToPresented(call), delayMs: 50 }))
     const guard = guardWith({ clientCertificate: CLIENT_CERT, trustProxy: true, cache: true })
     const decisions = await Promise.all([a, b, a, b, a, b, a, b].map((certificate) => guard.check(request({ 'client-cert': rfc9440(certificate) }))))
     expect(decisions.map((d) => d.allowed && d.auth.certificateThumbprint)).toEqual([a, b, a, b, a, b, a, b].map((c) => c.x5tS256))
@@ -280,7 +350,7 @@ describe('the introspection cache, keyed by the certificate\'s thumbprint', () =
 
 describe('a second guard on the same request (stacked)', () => {
   it('reuses the first check only for the same certificate; the thumbprint stays on auth', async () => {
-    stub.setDefault({ json: OK })
+    stub.setDefault(boundToPresented)
     const guard = guardWith()
     const first = { ...request(), clientCertificate: a.certPem }
     expect((await guard.check(first)).allowed).toBe(true)
@@ -306,6 +376,14 @@ describe('readClientCertificate: the chain (for the token and PAR endpoints)', (
     expect(read(NGINX, { 'x-ssl-client-cert': urlPem({ ...a, certPem: a.certPem + certs.ca.certPem }) })).toMatchObject({ ok: true, certificate: { pem: a.certPem.trim(), chain: [ca] } })
     expect(read(ENVOY, { 'x-forwarded-client-cert': `${xfccElement(a)};Chain="${encodeURIComponent(a.certPem + certs.ca.certPem)}"` })).toMatchObject({ ok: true, certificate: { pem: a.certPem.trim(), chain: [ca] } })
     expect(read(CLIENT_CERT, { 'client-cert': rfc9440(a) })).toMatchObject({ ok: true, certificate: { chain: [] } })
+  })
+
+  it('RFC 9440 Client-Cert-Chain members with RFC 8941 parameters (ignored, a comma inside a string too)', () => {
+    const ca = certs.ca.certPem.trim()
+    expect(read(CLIENT_CERT, { 'client-cert': `${rfc9440(a)};x=1`, 'client-cert-chain': `${rfc9440(certs.ca)};n=1;s="a, b", ${rfc9440(b)};t` })).toEqual({
+      ok: true, certificate: { pem: a.certPem.trim(), der: expect.any(Uint8Array), chain: [ca, b.certPem.trim()] },
+    })
+    expect(read(CLIENT_CERT, { 'client-cert': rfc9440(a), 'client-cert-chain': `${rfc9440(certs.ca)};N=1` })).toMatchObject({ ok: false })
   })
 
   it('a chain that does not parse is refused; without asking for it, it is not read', () => {

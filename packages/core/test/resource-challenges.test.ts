@@ -25,7 +25,7 @@ afterAll(() => emu?.close())
 beforeEach(() => emu.faults.clear())
 
 const guardWith = (options: Partial<GuardOptions> = {}) =>
-  createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, publicUrl: ORIGIN, resource: RESOURCE, ...options })
+  createGuard({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken }, publicUrl: ORIGIN, resource: RESOURCE, resourceMetadata: { authorization_servers: [emu.url] }, ...options })
 const bearer = (token?: string): RequestLike => ({ method: 'POST', url: '/mcp', headers: { host: 'internal', ...(token ? { authorization: `Bearer ${token}` } : {}) } })
 const dpop = async (token: string, signer = key, htm = 'POST'): Promise<RequestLike> => ({
   method: 'POST', url: '/mcp', headers: { host: 'internal', authorization: `DPoP ${token}`, dpop: await createDpopProof(signer, { htm, htu: RESOURCE, accessToken: token }) },
@@ -52,7 +52,7 @@ describe('no credentials: both schemes, Bearer first, each with resource_metadat
     expect(challengeOf(await guardWith({ realm: 'api', dpopAlgs: ['ES256'] }).check(bearer()))).toBe(`Bearer realm="api", ${RM}, DPoP realm="api", algs="ES256", ${RM}`)
   })
   it('a guard without resource answers as before', async () => {
-    expect(challengeOf(await guardWith({ resource: undefined }).check(bearer(), { scopes: ['read'] }))).toBe(`Bearer scope="read", DPoP scope="read", ${ALGS}`)
+    expect(challengeOf(await guardWith({ resource: undefined, resourceMetadata: undefined }).check(bearer(), { scopes: ['read'] }))).toBe(`Bearer scope="read", DPoP scope="read", ${ALGS}`)
   })
 })
 
@@ -93,11 +93,22 @@ describe("Authlete's 401s gain resource_metadata as a parameter of their own", (
     scripted('UNAUTHORIZED', 'DPoP error="invalid_token", algs="ES256", Bearer resource_metadata="https://old.example", error="invalid_token", RESOURCE_METADATA="https://older.example"')
     expect(challengeOf(await guardWith().check(bearer('t')))).toBe(`Bearer ${RM}, error="invalid_token", DPoP error="invalid_token", algs="ES256", ${RM}`)
   })
-  it('a bare scheme gets the parameter; a responseContent that is not a challenge list is sent as it is', async () => {
+  it('a bare scheme gets the parameter', async () => {
     scripted('UNAUTHORIZED', 'Bearer')
     expect(challengeOf(await guardWith().check(bearer('t')))).toBe(`Bearer ${RM}`)
-    scripted('UNAUTHORIZED', 'Bearer error="invalid_token" error_description="no comma"')
-    expect(challengeOf(await guardWith().check(bearer('t')))).toBe('Bearer error="invalid_token" error_description="no comma"')
+  })
+  it("a responseContent that is not a challenge list: the guard's own challenge for the scheme, with the action's error, Authlete's description and resource_metadata", async () => {
+    const unparsable = 'Bearer error="invalid_token" error_description="no comma"'
+    scripted('UNAUTHORIZED', unparsable)
+    const bearerDenial = denied(await guardWith().check(bearer('t')))
+    expect([bearerDenial.status, bearerDenial.error, bearerDenial.headers['WWW-Authenticate']]).toEqual([401, 'invalid_token', `Bearer error="invalid_token", error_description="no comma", ${RM}`])
+    scripted('UNAUTHORIZED', 'DPoP error="use_dpop_nonce" error_description="x"')
+    const token = await mint({ dpopKeyThumbprint: key.thumbprint })
+    expect(challengeOf(await guardWith().check(await dpop(token)))).toBe(`DPoP error="invalid_token", error_description="x", ${ALGS}, ${RM}`)
+    scripted('FORBIDDEN', 'Bearer error="insufficient_scope" scope="x"')
+    expect(challengeOf(await guardWith().check(bearer('t'), { scopes: ['read'] }))).toBe(`Bearer error="insufficient_scope", scope="read", ${RM}`)
+    scripted('UNAUTHORIZED', unparsable)
+    expect(challengeOf(await guardWith({ resource: undefined, resourceMetadata: undefined }).check(bearer('t')))).toBe(unparsable) // without resource: as it is
   })
   it('an empty responseContent gives the default challenge, pointed', async () => {
     scripted('UNAUTHORIZED', '')

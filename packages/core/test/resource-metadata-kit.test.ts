@@ -55,7 +55,9 @@ describe('resourceMetadataResponder', () => {
   it('checks its arguments at the call: the guard, its resource and document, maxAgeSeconds', () => {
     expect(() => resourceMetadataResponder(undefined as unknown as Guard, WHERE)).toThrow(configError(/^kit-test: resourceMetadata\(guard\) needs a guard/))
     expect(() => resourceMetadataResponder(newGuard({}), WHERE)).toThrow(configError(/needs a guard created with resource and resourceMetadata/))
-    expect(() => resourceMetadataPaths(newGuard({ resource: 'https://api.example.com/mcp' }), WHERE)).toThrow(configError(/^kit-test: resourceMetadata\(guard\): .*authorization_servers/))
+    // A Guard of the app's own making whose document throws: named, at the call.
+    const noDocument: Guard = { ...newGuard(), resourceMetadata: () => newGuard({}).resourceMetadata() }
+    expect(() => resourceMetadataPaths(noDocument, WHERE)).toThrow(configError(/^kit-test: resourceMetadata\(guard\): guard\.resourceMetadata\(\) needs the resource option/))
     for (const maxAgeSeconds of [-1, 1.5, Number.NaN, '60' as unknown as number]) {
       expect(() => resourceMetadataResponder(newGuard(), WHERE, { maxAgeSeconds })).toThrow(configError(/maxAgeSeconds must be an integer/))
     }

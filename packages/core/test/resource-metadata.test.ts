@@ -10,6 +10,8 @@ import { thrown } from './support/thrown'
 const authlete = { baseUrl: 'https://us.authlete.com', serviceId: '715948317', accessToken: 'service-token' }
 const guardWith = (options: Partial<GuardOptions>) => createGuard({ authlete, ...options })
 const AS = ['https://as.example.com']
+/** A guard with `resource` and the smallest metadata it needs. */
+const resourceGuard = (resource: string, options: Partial<GuardOptions> = {}) => guardWith({ resource, resourceMetadata: { authorization_servers: AS }, ...options })
 const RESOURCE = 'https://api.example.com/mcp'
 
 describe('resource, resourceMetadata and audience are checked at start-up', () => {
@@ -37,7 +39,17 @@ describe('resource, resourceMetadata and audience are checked at start-up', () =
     ['scopes_supported holding a number', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, scopes_supported: ['read', 2] as never } }, /scopes_supported must be an array of non-empty strings/],
     ['bearer_methods_supported not an array', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, bearer_methods_supported: 'header' as never } }, /bearer_methods_supported must be an array/],
     ['bearer_methods_supported holding a number', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, bearer_methods_supported: [1] as never } }, /bearer_methods_supported must be an array of non-empty strings/],
-    ['an unknown bearer method', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, bearer_methods_supported: ['header', 'cookie'] as never } }, /bearer_methods_supported may only hold header, body, query \(RFC 6750\); not "cookie"/],
+    ['an unknown bearer method', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, bearer_methods_supported: ['header', 'cookie'] as never } }, /bearer_methods_supported may only hold 'header'.*; not "cookie"/],
+    ['the bearer method body (the guard reads the header only)', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, bearer_methods_supported: ['header', 'body'] as never } }, /^resourceMetadata\.bearer_methods_supported may only hold 'header': the guard reads access tokens from the Authorization header only \(RFC 6750 §2\.1\), and refuses them in a form body or the query; not "body"\.$/],
+    ['the bearer method query', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, bearer_methods_supported: ['query'] as never } }, /may only hold 'header'.*; not "query"/],
+    ['resource without resourceMetadata', { resource: RESOURCE }, /^resource needs resourceMetadata with authorization_servers: every 401 points clients to the resource's metadata \(RFC 9728\), .* resourceMetadata: \{ authorization_servers: \['https:\/\/as\.example\.com'\] \} \}\)\.$/],
+    ['a resource with a dot segment (used as written)', { resource: 'https://api.example.com/v1/../mcp' }, /resource is used exactly as written \(RFC 9728 §3\.3\), so write it as a URL reads: "https:\/\/api\.example\.com\/v1\/\.\.\/mcp" reads as "https:\/\/api\.example\.com\/mcp"/],
+    ['a resource with a space', { resource: 'https://api.example.com/m cp' }, /used exactly as written/],
+    ['a resource with a backslash', { resource: 'https://api.example.com\\mcp' }, /used exactly as written/],
+    ['a resource with surrounding spaces', { resource: ' https://api.example.com/mcp' }, /used exactly as written/],
+    ['a resource with a tab in its host', { resource: 'https://api.exa\tmple.com/mcp' }, /used exactly as written/],
+    ['a resource with non-ASCII', { resource: 'https://api.example.com/caf\u00e9' }, /used exactly as written/],
+    ['a resource with an empty userinfo', { resource: 'https://@api.example.com/mcp' }, /resource must not carry credentials/],
     ['dpop_signing_alg_values_supported given by the app', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, dpop_signing_alg_values_supported: ['ES256'] } as never }, /dpop_signing_alg_values_supported is filled by the guard from dpopAlgs: set dpopAlgs instead/],
     ['resource inside resourceMetadata', { resource: RESOURCE, resourceMetadata: { authorization_servers: AS, resource: RESOURCE } as never }, /resourceMetadata\.resource is the guard's resource option/],
     ['a camelCase member', { resource: RESOURCE, resourceMetadata: { authorizationServers: AS } as never }, /Unknown resourceMetadata option "authorizationServers"\. Did you mean authorization_servers\?/],
@@ -54,39 +66,40 @@ describe('resource, resourceMetadata and audience are checked at start-up', () =
 
   it('the Node guard checks them the same way', () => {
     expect(thrown(() => createNodeGuard({ authlete, resource: 'http://api.example.com/mcp' })).code).toBe('ERR_INVALID_CONFIG')
+    expect(thrown(() => createNodeGuard({ authlete, resource: RESOURCE })).message).toMatch(/^resource needs resourceMetadata/)
   })
 
   it.each(['http://localhost:3000/mcp', 'http://127.0.0.1:8080', 'http://[::1]:3000/mcp', 'https://api.example.com'])('accepts %s', (resource) => {
-    expect(guardWith({ resource }).resourceMetadataUrl).toMatch(/\/\.well-known\/oauth-protected-resource/)
+    expect(resourceGuard(resource).resourceMetadataUrl).toMatch(/\/\.well-known\/oauth-protected-resource/)
   })
 
-  it('accepts every RFC 9728 member, audience "any", and resource without resourceMetadata', () => {
+  it('accepts every RFC 9728 member and audience "any"', () => {
     const full = {
-      authorization_servers: AS, scopes_supported: ['mcp:tools'], bearer_methods_supported: ['header', 'body', 'query'] as const, resource_name: 'Tools',
+      authorization_servers: AS, scopes_supported: ['mcp:tools'], bearer_methods_supported: ['header'] as const, resource_name: 'Tools',
       resource_documentation: 'https://docs.example.com', resource_policy_uri: 'https://example.com/policy', resource_tos_uri: 'https://example.com/tos',
       jwks_uri: 'https://api.example.com/jwks', resource_signing_alg_values_supported: ['ES256'], dpop_bound_access_tokens_required: true,
       tls_client_certificate_bound_access_tokens: false, authorization_details_types_supported: ['payment'], signed_metadata: 'eyJ.eyJ.sig',
     }
     expect(guardWith({ resource: RESOURCE, resourceMetadata: full, audience: 'any' }).resourceMetadata()).toMatchObject(full)
-    expect(guardWith({ resource: RESOURCE }).resourceMetadataUrl).toBe('https://api.example.com/.well-known/oauth-protected-resource/mcp')
   })
 })
 
-describe('the metadata URL: RFC 9728 §3.1 path insertion', () => {
+describe('the metadata URL: RFC 9728 §3.1 path insertion into the identifier as written', () => {
   it.each([
     ['a path', 'https://api.example.com/mcp', 'https://api.example.com/.well-known/oauth-protected-resource/mcp'],
     ['the root, without a slash', 'https://api.example.com', 'https://api.example.com/.well-known/oauth-protected-resource'],
-    ['the root, with a slash', 'https://api.example.com/', 'https://api.example.com/.well-known/oauth-protected-resource'],
-    ['a trailing slash', 'https://api.example.com/mcp/', 'https://api.example.com/.well-known/oauth-protected-resource/mcp'],
+    ['the root, with a slash (the terminating slash after the host removed)', 'https://api.example.com/', 'https://api.example.com/.well-known/oauth-protected-resource'],
+    ['a trailing slash after a path (kept)', 'https://api.example.com/mcp/', 'https://api.example.com/.well-known/oauth-protected-resource/mcp/'],
     ['a deeper path', 'https://api.example.com/v1/mcp', 'https://api.example.com/.well-known/oauth-protected-resource/v1/mcp'],
     ['a port', 'https://api.example.com:8443/mcp', 'https://api.example.com:8443/.well-known/oauth-protected-resource/mcp'],
-    ['the default port', 'https://api.example.com:443/mcp', 'https://api.example.com/.well-known/oauth-protected-resource/mcp'],
-    ['an upper-case scheme and host (the path keeps its case)', 'HTTPS://API.Example.COM/MCP', 'https://api.example.com/.well-known/oauth-protected-resource/MCP'],
+    ['the default port (kept)', 'https://api.example.com:443/mcp', 'https://api.example.com:443/.well-known/oauth-protected-resource/mcp'],
+    ['an upper-case scheme and host (kept)', 'HTTPS://API.Example.COM/MCP', 'HTTPS://API.Example.COM/.well-known/oauth-protected-resource/MCP'],
+    ['percent-encoding (kept)', 'https://api.example.com/a%2Fb', 'https://api.example.com/.well-known/oauth-protected-resource/a%2Fb'],
     ['loopback http with a port', 'http://127.0.0.1:3000/mcp', 'http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp'],
     ['IPv6 loopback', 'http://[::1]:3000/', 'http://[::1]:3000/.well-known/oauth-protected-resource'],
   ])('%s: %s', (_name, resource, url) => {
     expect(protectedResourceMetadataUrl(resource)).toBe(url)
-    expect(guardWith({ resource }).resourceMetadataUrl).toBe(url)
+    expect(resourceGuard(resource).resourceMetadataUrl).toBe(url)
   })
 
   it('is undefined on a guard without resource', () => {
@@ -100,11 +113,12 @@ describe('the metadata URL: RFC 9728 §3.1 path insertion', () => {
 })
 
 describe('guard.resourceMetadata(): the RFC 9728 document', () => {
-  it('holds resource (canonical), the members, bearer_methods_supported ["header"] and dpopAlgs as dpop_signing_alg_values_supported', () => {
+  it('holds resource (as written, RFC 9728 §3.3), the members, bearer_methods_supported ["header"] and dpopAlgs as dpop_signing_alg_values_supported', () => {
     const guard = guardWith({ resource: 'https://API.example.com/mcp/', resourceMetadata: { authorization_servers: AS, scopes_supported: ['mcp:tools', 'mcp:admin'], resource_name: 'Tools' } })
     const document = guard.resourceMetadata()
+    expect(guard.resourceMetadataUrl).toBe('https://API.example.com/.well-known/oauth-protected-resource/mcp/')
     expect(document).toEqual({
-      resource: 'https://api.example.com/mcp',
+      resource: 'https://API.example.com/mcp/',
       authorization_servers: ['https://as.example.com'],
       scopes_supported: ['mcp:tools', 'mcp:admin'],
       resource_name: 'Tools',
@@ -116,8 +130,8 @@ describe('guard.resourceMetadata(): the RFC 9728 document', () => {
   })
 
   it('takes dpop_signing_alg_values_supported from dpopAlgs and keeps given bearer methods', () => {
-    const guard = guardWith({ resource: RESOURCE, dpopAlgs: ['ES256', 'EdDSA'], resourceMetadata: { authorization_servers: AS, bearer_methods_supported: ['header', 'body'], dpop_bound_access_tokens_required: true } })
-    expect(guard.resourceMetadata()).toMatchObject({ bearer_methods_supported: ['header', 'body'], dpop_signing_alg_values_supported: ['ES256', 'EdDSA'], dpop_bound_access_tokens_required: true })
+    const guard = guardWith({ resource: RESOURCE, dpopAlgs: ['ES256', 'EdDSA'], resourceMetadata: { authorization_servers: AS, bearer_methods_supported: ['header'], dpop_bound_access_tokens_required: true } })
+    expect(guard.resourceMetadata()).toMatchObject({ bearer_methods_supported: ['header'], dpop_signing_alg_values_supported: ['ES256', 'EdDSA'], dpop_bound_access_tokens_required: true })
     expect(guardWith({ resource: RESOURCE, resourceMetadata: { authorization_servers: AS, bearer_methods_supported: [] } }).resourceMetadata().bearer_methods_supported).toEqual([])
   })
 
@@ -135,8 +149,7 @@ describe('guard.resourceMetadata(): the RFC 9728 document', () => {
     expect(second).toMatchObject({ resource: RESOURCE, authorization_servers: AS, scopes_supported: ['read'], dpop_signing_alg_values_supported: [...DEFAULT_DPOP_ALGS] })
   })
 
-  it('throws ERR_INVALID_CONFIG naming what is missing: resourceMetadata.authorization_servers, or resource', () => {
-    expect(thrown(() => guardWith({ resource: RESOURCE }).resourceMetadata())).toMatchObject({ code: 'ERR_INVALID_CONFIG', message: expect.stringMatching(/needs resourceMetadata\.authorization_servers/) })
+  it('throws ERR_INVALID_CONFIG on a guard without resource (with resource, createGuard requires resourceMetadata)', () => {
     expect(thrown(() => guardWith({}).resourceMetadata())).toMatchObject({ code: 'ERR_INVALID_CONFIG', message: expect.stringMatching(/needs the resource option/) })
   })
 

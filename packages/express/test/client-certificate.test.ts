@@ -1,7 +1,8 @@
 // Express and the client certificate (RFC 8705): read from Node's own TLS socket (node:https with
 // requestCert, the default 'tls' source), or from a header a trusted proxy sets. The emulator plays
-// Authlete (it does not bind certificates yet: the tokens here are unbound, and what is checked is
-// what the guard sends, the thumbprint the route gets, and the cache keyed by it).
+// Authlete and binds tokens to certificates: what is checked is what the guard sends, the binding
+// the route gets (req.auth.certificateThumbprint, none for an unbound token), and the cache keyed
+// by the certificate's thumbprint.
 import express from 'express'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { createServer as createHttpsServer, request as httpsRequest, type Server } from 'node:https'
@@ -76,24 +77,26 @@ function getHttp(url: string, headers: IncomingHttpHeaders): Promise<Answer> {
 
 const introspections = () => bed.emu().requests.filter((r) => r.path.endsWith('/auth/introspection'))
 const sentCertificates = (from: number) => introspections().slice(from).map((r) => (r.body as { clientCertificate?: string }).clientCertificate)
+/** A token bound to `client`'s certificate (RFC 8705), or an unbound one. */
+const mint = async (client?: TestCertificate) => (await bed.emu().createToken({ subject: 'alice', scopes: [], ...(client ? { certificateThumbprint: client.x5tS256 } : {}) })).accessToken
 
 describe('Express on node:https with requestCert: the TLS socket\'s certificate (the default source)', () => {
-  it('is sent to Authlete as PEM, and req.auth.certificateThumbprint is its x5t#S256', async () => {
+  it('is sent to Authlete as PEM; req.auth.certificateThumbprint is its x5t#S256 for a token bound to it, none for an unbound token', async () => {
     const port = await serveTls({})
-    const { accessToken } = await bed.emu().createToken({ subject: 'alice', scopes: [] })
     const before = introspections().length
-    expect(await getTls(port, accessToken, a)).toEqual({ status: 200, body: { thumbprint: a.x5tS256, source: 'authlete' } })
-    expect(await getTls(port, accessToken)).toEqual({ status: 200, body: { thumbprint: null, source: 'authlete' } })
-    expect(sentCertificates(before)).toEqual([a.certPem.trim(), undefined])
+    expect(await getTls(port, await mint(a), a)).toEqual({ status: 200, body: { thumbprint: a.x5tS256, source: 'authlete' } })
+    expect(await getTls(port, await mint(), a)).toEqual({ status: 200, body: { thumbprint: null, source: 'authlete' } })
+    expect(await getTls(port, await mint())).toEqual({ status: 200, body: { thumbprint: null, source: 'authlete' } })
+    expect(sentCertificates(before)).toEqual([a.certPem.trim(), a.certPem.trim(), undefined])
   })
 
   it('with the cache: the same certificate twice is one Authlete call, another certificate or none is asked again', async () => {
     const port = await serveTls({ cache: true })
-    const { accessToken } = await bed.emu().createToken({ subject: 'alice', scopes: [] })
+    const accessToken = await mint(a)
     const before = introspections().length
     const answers = [await getTls(port, accessToken, a), await getTls(port, accessToken, a), await getTls(port, accessToken, b), await getTls(port, accessToken)]
-    expect(answers.map((answer) => [answer.status, answer.body.source, answer.body.thumbprint])).toEqual([
-      [200, 'authlete', a.x5tS256], [200, 'cache', a.x5tS256], [200, 'authlete', b.x5tS256], [200, 'authlete', null],
+    expect(answers.map((answer) => [answer.status, answer.body.source ?? answer.body.error, answer.body.thumbprint])).toEqual([
+      [200, 'authlete', a.x5tS256], [200, 'cache', a.x5tS256], [401, 'invalid_token', undefined], [401, 'invalid_token', undefined],
     ])
     expect(sentCertificates(before)).toEqual([a.certPem.trim(), b.certPem.trim(), undefined])
   })
@@ -105,10 +108,9 @@ describe('Express behind a proxy: the certificate header, believed from the trus
   it('from the trusted peer: RFC 9440 Client-Cert and nginx\'s X-SSL-Client-Cert are used', async () => {
     const rfc9440 = await bed.serve(app({ trustProxy: loopback, clientCertificate: { header: 'client-cert' } }))
     const nginx = await bed.serve(app({ trustProxy: loopback, clientCertificate: { header: 'x-ssl-client-cert', encoding: 'url-pem' } }))
-    const { accessToken } = await bed.emu().createToken({ subject: 'alice', scopes: [] })
     const before = introspections().length
-    expect(await getHttp(rfc9440, { authorization: `Bearer ${accessToken}`, 'client-cert': `:${a.derBase64}:` })).toEqual({ status: 200, body: { thumbprint: a.x5tS256, source: 'authlete' } })
-    expect(await getHttp(nginx, { authorization: `Bearer ${accessToken}`, 'x-ssl-client-cert': encodeURIComponent(b.certPem) })).toEqual({ status: 200, body: { thumbprint: b.x5tS256, source: 'authlete' } })
+    expect(await getHttp(rfc9440, { authorization: `Bearer ${await mint(a)}`, 'client-cert': `:${a.derBase64}:` })).toEqual({ status: 200, body: { thumbprint: a.x5tS256, source: 'authlete' } })
+    expect(await getHttp(nginx, { authorization: `Bearer ${await mint(b)}`, 'x-ssl-client-cert': encodeURIComponent(b.certPem) })).toEqual({ status: 200, body: { thumbprint: b.x5tS256, source: 'authlete' } })
     expect(sentCertificates(before)).toEqual([a.certPem.trim(), b.certPem.trim()])
   })
 

@@ -2,8 +2,8 @@ import { dpopNonceOf, resultCodeOf } from '../authlete/reply'
 import { AuthleteGuardError } from '../errors'
 import type { AllowDecision, DenyDecision, IntrospectionResponse } from '../types'
 import { toAccessTokenInfo } from './access-token-info'
-import { parseChallengeError, renderChallenge, type SchemeChallenge } from './challenge'
-import { deny, denyServerError } from './deny'
+import { challengeFor, parseChallengeError, parseChallenges, renderChallenge, type SchemeChallenge } from './challenge'
+import { deny, denyServerError, resourceParams } from './deny'
 
 const DENY_STATUS: Record<string, number> = {
   BAD_REQUEST: 400,
@@ -51,12 +51,34 @@ export function replyHeaderFault(reply: { dpopNonce?: unknown; responseContent?:
 }
 
 /**
+ * The `WWW-Authenticate` of Authlete's denial with `status` (before step-up) and its final status:
+ * `responseContent`, else the guard's challenge with the action's error. With a
+ * `resourceMetadataUrl`, a `responseContent` that is not a challenge list (RFC 9110 §11.6.1) cannot
+ * carry `resource_metadata`: a 401 or 403 gets the guard's own challenge for the request's scheme
+ * instead, with the error the action implies (and Authlete's `error_description`), which `deny`
+ * then gives the resource parameters.
+ */
+function actionChallenge(response: IntrospectionResponse, status: number, context: SchemeChallenge): { challenge: string; status: number } {
+  const content = typeof response.responseContent === 'string' && response.responseContent.trim() !== '' ? response.responseContent : undefined
+  const challenge = content ?? renderChallenge(context.scheme, [['error', DEFAULT_ERROR[status]]])
+  const given = parseChallengeError(challenge)
+  // RFC 9470 §3: acr / max_age not met is 401 with the challenge; Authlete answers FORBIDDEN.
+  const stepUp = status === 403 && given.error === 'insufficient_user_authentication'
+  const final = stepUp ? 401 : status
+  const error = stepUp ? 'insufficient_user_authentication' : DEFAULT_ERROR[status]!
+  const pointed = context.resourceMetadataUrl !== undefined && resourceParams(final, error, context).length > 0
+  if (content === undefined || !pointed || parseChallenges(content) !== undefined) return { challenge, status: final }
+  return { challenge: challengeFor(context.scheme, context, [['error', error], ['error_description', given.errorDescription]]), status: final }
+}
+
+/**
  * The denial for a non-`OK` action of `/auth/introspection` or `/auth/userinfo` (reference §3),
  * or `undefined` for `OK`. `BAD_REQUEST` 400, `UNAUTHORIZED` 401, `FORBIDDEN` 403 (401 for RFC 9470
  * `insufficient_user_authentication`: step-up is an authentication problem),
  * `INTERNAL_SERVER_ERROR` 500, each with `responseContent` verbatim as `WWW-Authenticate` (with a
  * `resourceMetadataUrl`, a 401 and a 403 `insufficient_scope` re-rendered with `resource_metadata`
- * and `scope`: `resourceParams`); an unknown action or a bad header value is a 500.
+ * and `scope`: `resourceParams`; a `responseContent` that is not a challenge list replaced by the
+ * guard's own challenge there: `actionChallenge`); an unknown action or a bad header value is a 500.
  */
 export function denyForAction(
   response: IntrospectionResponse,
@@ -72,17 +94,12 @@ export function denyForAction(
   }
   const fault = replyHeaderFault(response, true)
   if (fault) return denyServerError(fault, context.scheme, context)
-  const challenge =
-    typeof response.responseContent === 'string' && response.responseContent.trim() !== ''
-      ? response.responseContent
-      : renderChallenge(context.scheme, [['error', DEFAULT_ERROR[status]]])
+  const answer = actionChallenge(response, status, context)
   const cause =
     status === 500
       ? new AuthleteGuardError('ERR_AUTHLETE_REPORTED_ERROR', `Authlete reported an internal error (${response.resultCode ?? 'no result code'}).`, { resultCode: response.resultCode })
       : undefined
-  // RFC 9470 §3: acr / max_age not met is 401 with the challenge; Authlete answers FORBIDDEN.
-  const stepUp = status === 403 && parseChallengeError(challenge).error === 'insufficient_user_authentication'
-  return deny(stepUp ? 401 : status, challenge, { dpopNonce: dpopNonceOf(response), cause, options: context })
+  return deny(answer.status, answer.challenge, { dpopNonce: dpopNonceOf(response), cause, options: context })
 }
 
 /**

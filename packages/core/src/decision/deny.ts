@@ -26,7 +26,8 @@ export function resourceParams(status: number, error: string | undefined, option
 /**
  * Build a denial: status, `WWW-Authenticate`, no-store caching, JSON body, optional `DPoP-Nonce`.
  * With `options` (the request's challenge options), the challenge gains `resourceParams`; a
- * challenge that is not a well-formed list (only ever Authlete's) is sent as it is.
+ * challenge that is not a well-formed list is sent as it is (`denyForAction` never passes one that
+ * needs them: it sends the guard's own challenge in place of such a `responseContent`).
  */
 export function deny(
   status: number,

@@ -59,8 +59,13 @@ export function unmetRequirement(
  * The guard's own audience rule (RFC 8707, MCP): with `context.audience`, the token's audience
  * (`accessTokenResources`, else `resources`) must hold the resource, compared canonically
  * (`sameResource`); otherwise 401 `invalid_token`, with the reason `{ check: 'audience', expected,
- * actual }` (`actual`: the token's audience, absent when it has none). Judged after the route's
- * requirements, as Authlete judges those first on its own calls.
+ * actual }` (`actual`: the token's audience, absent when it has none). Judged before the route's
+ * requirements: a token for another resource is refused as such, never answered with a 403 that
+ * invites the client to step up (ask for more scopes) for it.
+ *
+ * @example
+ * const foreign = unmetAudience(facts, { scheme: 'Bearer', dpopAlgs: DEFAULT_DPOP_ALGS, audience: 'https://api.example.com/mcp' })
+ * if (foreign) console.log(foreign.status, foreign.reason) // 401 { check: 'audience', ... }
  */
 export function unmetAudience(facts: IntrospectionResponse, context: JudgeContext): DenyDecision | undefined {
   const expected = context.audience
@@ -74,16 +79,16 @@ export function unmetAudience(facts: IntrospectionResponse, context: JudgeContex
 }
 
 /**
- * Stage judge: a route against facts Authlete already gave (a cache hit, a coalesced miss, a
- * stacked guard; with an empty route, Authlete's own allow), then the audience
- * (`unmetAudience`): the first unmet requirement's denial, else an allow with `auth` from the
- * facts. Either carries `nonce` as `DPoP-Nonce`, the nonce the client must use next.
+ * Stage judge: the audience (`unmetAudience`) first, then a route against facts Authlete already
+ * gave (a cache hit, a coalesced miss, a stacked guard; with an empty route, Authlete's own allow):
+ * the first unmet requirement's denial, else an allow with `auth` from the facts. Either carries
+ * `nonce` as `DPoP-Nonce`, the nonce the client must use next.
  *
  * @example
  * const decision = judge(entry.facts, entry.nonce, 'cache', { scopes: ['read'] }, { scheme: 'DPoP', dpopAlgs: DEFAULT_DPOP_ALGS }, Date.now())
  */
 export function judge(facts: IntrospectionResponse, nonce: string | undefined, source: AccessTokenInfo['source'], route: RouteOptions, context: JudgeContext, now: number): Decision {
-  const unmet = unmetRequirement(facts, route, context, now) ?? unmetAudience(facts, context)
+  const unmet = unmetAudience(facts, context) ?? unmetRequirement(facts, route, context, now)
   if (unmet) {
     if (nonce) unmet.headers['DPoP-Nonce'] = nonce
     return unmet

@@ -2,7 +2,7 @@ import { invalid, rejectUnknownKeys } from '../errors'
 import type { RequestLike, TrustProxy } from '../types'
 import { certificatesOfPem, fromBase64, isCertificateDer, pemOfBase64, toBase64 } from './certificate'
 import { headerValues } from './headers'
-import { splitList, splitUnquoted, trustedElementIndex } from './trust-proxy'
+import { splitList, splitUnquoted, trustedElementIndex, unquote } from './trust-proxy'
 
 /**
  * How a certificate header is written: `'rfc9440'` (RFC 9440 `Client-Cert`, a byte sequence
@@ -141,27 +141,32 @@ function singleValue(request: RequestLike, header: string): string | Certificate
 function decode(source: Exclude<CertificateSource, 'tls'>, value: string, trust: TrustProxy | undefined, peer: string | undefined, chain: boolean): Uint8Array[] | string | undefined {
   const { header, encoding } = source
   if (encoding === 'xfcc') return xfccCertificates(header, value, trust, peer, chain)
-  // A comma never occurs in either form: it is two header lines a fetch `Headers` joined.
-  if (value.includes(',')) return more(header)
+  // A comma outside a quoted string never occurs in either form: it is two header lines a fetch `Headers` joined.
+  if (encoding === 'url-pem' ? value.includes(',') : splitList(value).length > 1) return more(header)
   if (encoding === 'url-pem') return urlPemCertificates(value) ?? `The ${header} header does not hold a URL-encoded PEM certificate.`
   const der = sfCertificate(value)
   return der ? [der] : `The ${header} header does not hold an RFC 9440 certificate (:base64 DER:).`
 }
 
-const SF_BINARY = /^:([A-Za-z0-9+/]*={0,2}):$/
+// RFC 8941 §3.1.2 parameters (`;` key [ "=" bare-item ]), each bare item one of §3.3: an integer
+// or decimal, a string, a token, a byte sequence, a boolean (and RFC 9651's date). One pass, no
+// backtracking between alternatives: each starts with its own character.
+const SF_PARAMETER = String.raw`;\x20*[a-z*][a-z0-9_.*-]*(?:=(?:-?\d{1,15}(?:\.\d{1,3})?|"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*"|[A-Za-z*][!#$%&'*+.^_\x60|~:/A-Za-z0-9-]*|:[A-Za-z0-9+/]*={0,2}:|\?[01]|@-?\d{1,15}))?`
+/** RFC 8941 §3.3.5 byte sequence, with parameters (RFC 9440 defines none; any are ignored). */
+const SF_BINARY = new RegExp(`^:([A-Za-z0-9+/]*={0,2}):(?:${SF_PARAMETER})*$`)
 
-/** The DER of one RFC 8941 byte sequence holding a certificate, else `undefined`. */
+/** The DER of one RFC 8941 Item, a byte sequence holding a certificate (its parameters ignored), else `undefined`. */
 function sfCertificate(item: string): Uint8Array | undefined {
   const match = SF_BINARY.exec(item.trim())
   const der = match ? fromBase64(match[1]!) : undefined
   return der && isCertificateDer(der) ? der : undefined
 }
 
-/** RFC 9440 `Client-Cert-Chain`: a list of byte sequences (header lines joined), or the refusal. */
+/** RFC 9440 `Client-Cert-Chain`: a list of byte sequences, each with any parameters (header lines joined), or the refusal. */
 function rfc9440Chain(request: RequestLike, header: string): Uint8Array[] | string {
   const value = headerValues(request.headers, header).join(',')
   if (value.length > MAX_CERTIFICATE_HEADER_LENGTH) return `The ${header} header is longer than ${MAX_CERTIFICATE_HEADER_LENGTH} bytes.`
-  const ders = value.trim() === '' ? [] : value.split(',').map(sfCertificate)
+  const ders = splitList(value).map(sfCertificate)
   return ders.every((der) => der !== undefined) ? (ders as Uint8Array[]) : `The ${header} header does not hold RFC 9440 certificates (:base64 DER:, ...).`
 }
 
@@ -176,31 +181,32 @@ function urlPemCertificates(value: string): Uint8Array[] | undefined {
   return certificatesOfPem(text)
 }
 
-/** An XFCC value: a quoted string unquoted (`\"` and `\\` unescaped), else as it is. */
-function unquoted(value: string): string {
-  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value
-}
-
 /** The key=value pairs of one XFCC element (keys lower-case, values unquoted; the first of a repeated key). */
 function xfccFields(element: string): Map<string, string> {
   const fields = new Map<string, string>()
   for (const pair of splitUnquoted(element, ';')) {
     const at = pair.indexOf('=')
     const key = pair.slice(0, at).trim().toLowerCase()
-    if (at > 0 && !fields.has(key)) fields.set(key, unquoted(pair.slice(at + 1).trim()))
+    if (at > 0 && !fields.has(key)) fields.set(key, unquote(pair.slice(at + 1).trim()))
   }
   return fields
 }
 
 /**
  * Envoy's `x-forwarded-client-cert`: elements separated by `,`, key=value pairs by `;`, values
- * quoted when they hold `,;=`. The element read is the one `trustProxy` names, as for forwarded
- * headers (`true` or a function: the first, which is also the one Envoy itself reads; a hop count
- * `n`: the `n`-th from the right; none with fewer elements). Its `Cert` (URL-encoded PEM) is the
- * certificate; an element without `Cert` is refused (`Hash` alone is no PEM for Authlete).
+ * quoted when they hold `,;=` (RFC 9110 quoted strings, `splitUnquoted`). Each proxy that appends
+ * (Envoy's `APPEND_FORWARD`) adds its element on the right, after what came in, which a client may
+ * have written. With a hop count `n` the element read is the `n`-th from the right (none with
+ * fewer elements); with `true` or a function, which element a proxy wrote is unknown, so more than
+ * one element is refused (ambiguous: set `trustProxy` to the number of proxies) and a lone element
+ * is read. Its `Cert` (URL-encoded PEM) is the certificate; an element without `Cert` is refused
+ * (`Hash` alone is no PEM for Authlete).
  */
 function xfccCertificates(header: string, value: string, trust: TrustProxy | undefined, peer: string | undefined, chain: boolean): Uint8Array[] | string | undefined {
   const elements = splitList(value)
+  if (typeof trust !== 'number' && elements.length > 1) {
+    return `The ${header} header has ${elements.length} elements: which one the proxy wrote is ambiguous. Set trustProxy to the number of proxies in front of the app (the guard then reads the element the outermost of them wrote).`
+  }
   const index = trustedElementIndex(trust, peer, elements.length)
   if (index === undefined) return undefined
   const fields = xfccFields(elements[index]!)

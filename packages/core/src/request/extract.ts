@@ -8,8 +8,10 @@ export interface ExtractContext {
   fixed?: FixedPublicUrl | undefined
   trustProxy?: TrustProxy | undefined
   /**
-   * Where the client certificate comes from (the guard's resolved `clientCertificate`). Absent
-   * (the authorization server's UserInfo): `RequestLike.clientCertificate` is sent as it is, unchecked.
+   * Where the client certificate comes from, read and checked by `readClientCertificate`: the
+   * resolved `clientCertificate` of the guard, or of the authorization server (its UserInfo
+   * passes its own). Absent (only a caller of `@authlete-guard/core/unstable` that resolved none):
+   * `RequestLike.clientCertificate` is sent as it is, unchecked.
    */
   clientCertificate?: CertificateSource | undefined
 }

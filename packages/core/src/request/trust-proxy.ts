@@ -25,26 +25,71 @@ export function trustedElementIndex(
   return trust(peerAddress ?? '', 0) ? 0 : undefined
 }
 
-/** Split a list-valued header on commas that are not inside a quoted string. */
+/** Split a list-valued header on commas that are not inside a quoted string (see `splitUnquoted`). */
 export function splitList(value: string): string[] {
   return splitUnquoted(value, ',')
 }
 
-/** Split `value` on each `separator` that is not inside a quoted string; parts trimmed, empty ones dropped. */
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/** Whether the `"` at `at`, inside a quoted string, is escaped: an odd run of backslashes before it (RFC 9110 §5.6.4). */
+function escapedQuote(value: string, at: number): boolean {
+  let run = 0
+  for (let i = at - 1; i >= 0 && value.charCodeAt(i) === BACKSLASH; i--) run++
+  return run % 2 === 1
+}
+
+/**
+ * Split `value` on each `separator` that is not inside a quoted string (RFC 9110 §5.6.4: `"`
+ * delimited, a backslash escaping the next character: `\"` is a quote inside, `\\"` an escaped
+ * backslash and then the closing quote);
+ * parts trimmed, empty ones dropped. Read from the right, as proxies append their elements on the
+ * right: their well-formed elements are split exactly, and a malformed part a client wrote on the
+ * left (an unbalanced quote, a trailing backslash) stays in the left-most parts, never merging with
+ * a proxy's element or shifting which element is the `n`-th from the right. Linear time.
+ *
+ * @example
+ * splitUnquoted('By=a;Subject="x\\\\", By=b', ',') // ['By=a;Subject="x\\\\"', 'By=b']
+ */
 export function splitUnquoted(value: string, separator: string): string[] {
   const out: string[] = []
-  let current = ''
+  const sep = separator.charCodeAt(0)
+  let end = value.length
   let quoted = false
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!
-    if (c === '"' && value[i - 1] !== '\\') quoted = !quoted
-    if (c === separator && !quoted) {
-      out.push(current.trim())
-      current = ''
-    } else {
-      current += c
+  for (let i = value.length - 1; i >= 0; i--) {
+    const code = value.charCodeAt(i)
+    if (quoted) {
+      if (code !== QUOTE) continue
+      if (escapedQuote(value, i)) i-- // the quoted-pair \" : its backslash too
+      else quoted = false // the opening quote
+    } else if (code === QUOTE) {
+      quoted = true // a closing quote, met first from the right
+    } else if (code === sep) {
+      out.push(value.slice(i + 1, end).trim())
+      end = i
     }
   }
-  out.push(current.trim())
-  return out.filter((part) => part.length > 0)
+  out.push(value.slice(0, end).trim())
+  return out.reverse().filter((part) => part.length > 0)
+}
+
+/**
+ * A value that is one whole quoted string (RFC 9110 §5.6.4), its content unescaped; anything else
+ * (a token, or a malformed quoted string such as `"a\"`) as it is.
+ *
+ * @example
+ * unquote('"CN=a\\"b,O=x"') // 'CN=a"b,O=x'
+ */
+export function unquote(value: string): string {
+  if (value.length < 2 || value.charCodeAt(0) !== QUOTE) return value
+  let text = ''
+  for (let i = 1; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code === QUOTE) return i === value.length - 1 ? text : value
+    if (code === BACKSLASH) i++
+    if (i >= value.length) return value
+    text += value[i]
+  }
+  return value
 }

@@ -5,8 +5,8 @@
 import { invalid, rejectUnknownKeys } from '../errors'
 import { canonicalResource } from './identity'
 
-/** The bearer methods of RFC 6750 §2: the `Authorization` header, the form body, the query. */
-const BEARER_METHODS: readonly string[] = ['header', 'body', 'query']
+/** The bearer methods (RFC 6750 §2) the guard reads a token by: the `Authorization` header only (§2.1). */
+const BEARER_METHODS: readonly string[] = ['header']
 
 /**
  * The RFC 9728 members of the guard's protected resource metadata, in their RFC spelling, except
@@ -21,8 +21,11 @@ export interface ResourceMetadataOptions {
   authorization_servers: readonly string[]
   /** Scopes a client may ask for to call this resource. */
   scopes_supported?: readonly string[] | undefined
-  /** How a client may send the token (RFC 6750 §2). Default `['header']`, the only way the guard reads one. */
-  bearer_methods_supported?: ReadonlyArray<'header' | 'body' | 'query'> | undefined
+  /**
+   * How a client may send the token (RFC 6750 §2). Default `['header']`; only `'header'` is
+   * accepted, the only way the guard reads one (`body` and `query` throw `ERR_INVALID_CONFIG`).
+   */
+  bearer_methods_supported?: ReadonlyArray<'header'> | undefined
   /** A human-readable name of the resource. */
   resource_name?: string | undefined
   /** A page with documentation for developers. */
@@ -103,7 +106,7 @@ function checkMember(name: string, kind: Kind, value: unknown): void {
 /**
  * Check `resourceMetadata` at start-up and return a copy the guard keeps: a known RFC 9728
  * member of the right type each, `authorization_servers` a non-empty list of absolute URLs, bearer
- * methods of RFC 6750 only. A mistake throws `ERR_INVALID_CONFIG` naming the member.
+ * methods the guard reads (`header` only). A mistake throws `ERR_INVALID_CONFIG` naming the member.
  */
 export function checkedResourceMetadata(value: unknown): ResourceMetadataOptions {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('resourceMetadata must be an object of RFC 9728 members: { authorization_servers: [...], ... }.')
@@ -122,7 +125,7 @@ export function checkedResourceMetadata(value: unknown): ResourceMetadataOptions
   const notUrl = (servers as string[]).find((server) => !isUrl(server))
   if (notUrl !== undefined) invalid(`resourceMetadata.authorization_servers must hold absolute http(s) URLs; not ${JSON.stringify(notUrl)}.`)
   const unknown = ((given.bearer_methods_supported as string[] | undefined) ?? []).find((method) => !BEARER_METHODS.includes(method))
-  if (unknown !== undefined) invalid(`resourceMetadata.bearer_methods_supported may only hold ${BEARER_METHODS.join(', ')} (RFC 6750); not ${JSON.stringify(unknown)}.`)
+  if (unknown !== undefined) invalid(`resourceMetadata.bearer_methods_supported may only hold 'header': the guard reads access tokens from the Authorization header only (RFC 6750 §2.1), and refuses them in a form body or the query; not ${JSON.stringify(unknown)}.`)
   return copy as unknown as ResourceMetadataOptions
 }
 
