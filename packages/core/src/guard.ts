@@ -262,13 +262,16 @@ async function introspect(guard: Pipeline, key: string | undefined, p: Presentat
 /**
  * Authlete's refusal, with its reason; for a key mismatch (A065309) and a listener, the key the
  * token is bound to. A refusal of the route (`FORBIDDEN`: scopes, subject, resources, step-up) of a
- * token the reply describes (`existent`) and that was issued for another resource is the audience
- * 401 instead, as `judge` answers on cached facts.
+ * token the reply describes (`existent`, with its audience) and that was issued for another
+ * resource is the audience 401 instead, as `judge` answers on cached facts. A reply `decide` already
+ * refused as unusable (500) stays a 500; a FORBIDDEN without the token's audience stays Authlete's.
  */
 async function refusedByAuthlete(guard: Pipeline, { decision, response }: Introspected & { decision: DenyDecision }, p: Presentation, proof: CheckedProof | undefined, tokenHash: string | undefined): Promise<Outcome> {
-  const foreign = response.action === 'FORBIDDEN' && response.existent === true ? unmetAudience(response, p.challenge) : undefined
+  const described = response.existent === true && (Array.isArray(response.accessTokenResources) || Array.isArray(response.resources))
+  const foreign = response.action === 'FORBIDDEN' && described && decision.status !== 500 ? unmetAudience(response, p.challenge) : undefined
   if (foreign) {
-    const nonce = dpopNonceOf(response)
+    // The nonce `decide` already checked (RFC 9449 §8.1 syntax), never the raw reply's.
+    const nonce = decision.headers['DPoP-Nonce']
     if (nonce) foreign.headers['DPoP-Nonce'] = nonce
     return { decision: foreign, source: 'authlete', reason: foreign.reason }
   }

@@ -158,6 +158,26 @@ describe('the audience is judged before the route\'s requirements: a token for a
     expect(events[0]).toMatchObject({ source: 'authlete', status: 401, reason: { check: 'audience', expected: RESOURCE, actual: OTHER } })
   })
 
+  const forbidden = (extra: Record<string, unknown>) =>
+    emu.faults.inject({ type: 'reply', body: { resultCode: 'A064302', resultMessage: 'scripted', action: 'FORBIDDEN', existent: true, responseContent: 'Bearer error="insufficient_scope"', ...extra } }, { path: '/auth/introspection', times: 1 })
+
+  it("Authlete's 403 that does not state the token's audience stays its 403 (the step-up hint survives)", async () => {
+    const { guard } = guardWith()
+    forbidden({})
+    const decision = denied(await guard.check(bearer('t'), { scopes: ['admin'] }))
+    expect([decision.status, decision.error]).toEqual([403, 'insufficient_scope'])
+    expect(decision.headers['WWW-Authenticate']).toBe(`Bearer error="insufficient_scope", scope="admin", ${RM}`)
+  })
+
+  it("a FORBIDDEN for another resource whose reply is unusable (a dpopNonce that is no nonce) stays a 500, reported; the raw nonce is never sent", async () => {
+    const errors: string[] = []
+    const { guard } = guardWith({ onError: (e) => errors.push(e.error.code) })
+    forbidden({ accessTokenResources: [OTHER], dpopNonce: 'a"b' })
+    const decision = denied(await guard.check(bearer('t'), { scopes: ['admin'] }))
+    expect([decision.status, decision.headers['DPoP-Nonce']]).toEqual([500, undefined])
+    expect(errors).toEqual(['ERR_AUTHLETE_INVALID_RESPONSE'])
+  })
+
   it('a token for the resource lacking the scope is still 403 insufficient_scope with scope and resource_metadata', async () => {
     const { guard } = guardWith({ cache: true })
     const token = await mint([RESOURCE])

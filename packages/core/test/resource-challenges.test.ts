@@ -104,11 +104,18 @@ describe("Authlete's 401s gain resource_metadata as a parameter of their own", (
     expect([bearerDenial.status, bearerDenial.error, bearerDenial.headers['WWW-Authenticate']]).toEqual([401, 'invalid_token', `Bearer error="invalid_token", error_description="no comma", ${RM}`])
     scripted('UNAUTHORIZED', 'DPoP error="use_dpop_nonce" error_description="x"')
     const token = await mint({ dpopKeyThumbprint: key.thumbprint })
-    expect(challengeOf(await guardWith().check(await dpop(token)))).toBe(`DPoP error="invalid_token", error_description="x", ${ALGS}, ${RM}`)
+    // Authlete's own error is kept (RFC 9449 §8: the client retries with the nonce).
+    expect(challengeOf(await guardWith().check(await dpop(token)))).toBe(`DPoP error="use_dpop_nonce", error_description="x", ${ALGS}, ${RM}`)
     scripted('FORBIDDEN', 'Bearer error="insufficient_scope" scope="x"')
     expect(challengeOf(await guardWith().check(bearer('t'), { scopes: ['read'] }))).toBe(`Bearer error="insufficient_scope", scope="read", ${RM}`)
     scripted('UNAUTHORIZED', unparsable)
     expect(challengeOf(await guardWith({ resource: undefined, resourceMetadata: undefined }).check(bearer('t')))).toBe(unparsable) // without resource: as it is
+  })
+  it('an unparseable FORBIDDEN invalid_request (a subject mismatch) keeps its error: no scope hint, no step-up invitation', async () => {
+    const forbidden = 'Bearer error="invalid_request" error_description="subject"'
+    scripted('FORBIDDEN', forbidden)
+    const decision = denied(await guardWith().check(bearer('t'), { scopes: ['read'] }))
+    expect([decision.status, decision.error, decision.headers['WWW-Authenticate']]).toEqual([403, 'invalid_request', forbidden])
   })
   it('an empty responseContent gives the default challenge, pointed', async () => {
     scripted('UNAUTHORIZED', '')

@@ -53,7 +53,12 @@ function parseBytes(bytes: Uint8Array): unknown {
  * same value) both hold exactly what the tool map judged.
  */
 function settle(req: BodyRequest, value: unknown): unknown {
-  const text = JSON.stringify(value)
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch {
+    throw notJson() // nested past the stack (RangeError), a cycle or a BigInt: no message to judge
+  }
   if (text === undefined) throw notJson() // e.g. a function set as req.body: no JSON at all
   const message: unknown = JSON.parse(text)
   req.body = message

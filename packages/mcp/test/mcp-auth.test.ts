@@ -165,6 +165,14 @@ describe('mcpAuth on Express with the SDK transport', () => {
     expect([introspections() - before.introspections, handled - before.handled]).toEqual([0, 0])
   })
 
+  it('with a tools map, JSON nested deeper than the stack can re-serialise is 400 -32700, not a 500 before the guard', async () => {
+    const { headers } = await bearer(['mcp'])
+    const before = { introspections: introspections(), handled }
+    const res = await post(url('/mcp'), `${'['.repeat(200_000)}${']'.repeat(200_000)}`, headers)
+    expect([res.status, (await res.json()).error?.code]).toEqual([400, -32700])
+    expect([introspections() - before.introspections, handled - before.handled]).toEqual([0, 0])
+  })
+
   it('a body in another charset (utf-16le) is decoded as UTF-8, as the SDK transport does: 400 before the transport', async () => {
     const { headers } = await bearer(['mcp'])
     const before = handled

@@ -50,12 +50,15 @@ export function replyHeaderFault(reply: { dpopNonce?: unknown; responseContent?:
   return undefined
 }
 
+/** An OAuth error code as RFC 6749 §5.2 and RFC 6750 §3.1 spell them (`invalid_token`, `use_dpop_nonce`). */
+const ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/
+
 /**
  * The `WWW-Authenticate` of Authlete's denial with `status` (before step-up) and its final status:
  * `responseContent`, else the guard's challenge with the action's error. With a
  * `resourceMetadataUrl`, a `responseContent` that is not a challenge list (RFC 9110 §11.6.1) cannot
  * carry `resource_metadata`: a 401 or 403 gets the guard's own challenge for the request's scheme
- * instead, with the error the action implies (and Authlete's `error_description`), which `deny`
+ * instead, with Authlete's `error` (else the one the action implies) and `error_description`, which `deny`
  * then gives the resource parameters.
  */
 function actionChallenge(response: IntrospectionResponse, status: number, context: SchemeChallenge): { challenge: string; status: number } {
@@ -65,7 +68,8 @@ function actionChallenge(response: IntrospectionResponse, status: number, contex
   // RFC 9470 §3: acr / max_age not met is 401 with the challenge; Authlete answers FORBIDDEN.
   const stepUp = status === 403 && given.error === 'insufficient_user_authentication'
   const final = stepUp ? 401 : status
-  const error = stepUp ? 'insufficient_user_authentication' : DEFAULT_ERROR[status]!
+  // Authlete's own error when it names one (`use_dpop_nonce`, `invalid_request`), else the action's.
+  const error = stepUp ? 'insufficient_user_authentication' : given.error !== undefined && ERROR_CODE.test(given.error) ? given.error : DEFAULT_ERROR[status]!
   const pointed = context.resourceMetadataUrl !== undefined && resourceParams(final, error, context).length > 0
   if (content === undefined || !pointed || parseChallenges(content) !== undefined) return { challenge, status: final }
   return { challenge: challengeFor(context.scheme, context, [['error', error], ['error_description', given.errorDescription]]), status: final }
