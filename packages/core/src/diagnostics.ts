@@ -69,6 +69,8 @@ export interface CheckEvent {
 
 /** What the `authlete-guard:authlete` channel reports about one Authlete call. */
 export interface AuthleteCallEvent {
+  /** `POST` for every API but `/service/configuration` (`GET`). */
+  method: 'POST' | 'GET'
   /** `/api/{serviceId}/auth/introspection`: no origin, no credential. */
   apiPath: string
   httpStatus: number | undefined

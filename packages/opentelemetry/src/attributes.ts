@@ -36,9 +36,9 @@ export function checkEndAttributes(event: CheckEvent): Attributes {
   return attributes
 }
 
-/** The span attributes of an Authlete call when it starts: the API path (no origin, no credential). */
+/** The span attributes of an Authlete call when it starts: its method and API path (no origin, no credential). */
 export function authleteStartAttributes(event: AuthleteCallEvent): Attributes {
-  return { 'http.request.method': 'POST', 'url.path': event.apiPath }
+  return { 'http.request.method': event.method, 'url.path': event.apiPath }
 }
 
 /** Authlete's answer, on the call's span once it ends. */

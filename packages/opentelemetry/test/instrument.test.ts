@@ -308,6 +308,15 @@ describe('Authlete calls outside a check', () => {
     expect((await t.points('authlete_guard.authlete.duration')).map((p) => p.attributes)).toEqual([{ api_path: `/api/${emu.serviceId}/auth/token`, outcome: 'success' }])
     await expectNoSecrets(t, [issued, DEFAULT_CLIENT.clientSecret], '/auth/token')
   })
+
+  it('as.metadata() is a GET of /service/configuration, and its span says GET', async () => {
+    const t = telemetry()
+    const as = createAuthorizationServer({ authlete: { baseUrl: emu.url, serviceId: emu.serviceId, accessToken: emu.accessToken } })
+    cleanups.push(() => as.close())
+    expect((await as.metadata()).issuer).toBeTruthy()
+    const [call] = t.span('authlete_guard.authlete')
+    expect(call!.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.path': `/api/${emu.serviceId}/service/configuration`, 'http.response.status_code': 200 })
+  })
 })
 
 describe('instrumentAuthleteGuard()', () => {

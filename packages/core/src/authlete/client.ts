@@ -81,7 +81,7 @@ export function clientOnTransport(config: AuthleteConfig, transport: AuthleteTra
 
   async function traced<T>(exchange: Exchange): Promise<T> {
     if (authleteChannel?.hasSubscribers !== true) return send<T>(exchange)
-    const event = { apiPath: config.apiPath(exchange.path) } as AuthleteCallEvent
+    const event = { method: exchange.method, apiPath: config.apiPath(exchange.path) } as AuthleteCallEvent
     const started = performance.now()
     // The traced function returns nothing: tracePromise puts its result on the published context,
     // and Authlete's reply can hold a token it just issued (/auth/token). Only named fields go out.
