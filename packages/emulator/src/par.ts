@@ -5,6 +5,7 @@ import { DEFAULT_PUSHED_AUTH_REQ_DURATION, MAX_PAR_PARAMETERS_BYTES } from './de
 import { PAR_DPOP_CODES } from './dpop-denial'
 import { formEndpointResponder, verifyEndpointProof } from './form-endpoint-response'
 import { parseForm } from './form'
+import { checkResourceParameters } from './resources'
 import { RESULTS } from './result-codes'
 import type { EmulatorStore } from './store'
 import type { ApiCallContext, ApiResponse } from './types'
@@ -22,7 +23,8 @@ export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:'
 type ParAction = 'CREATED' | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL_SERVER_ERROR'
 
 /**
- * `/pushed_auth_req` (RFC 9126): client authentication, basic authorization request checks and an
+ * `/pushed_auth_req` (RFC 9126): client authentication, basic authorization request checks (with
+ * RFC 8707 `resource` parameters checked as at `/auth/token`: `invalid_target`) and an
  * optional DPoP proof (RFC 9449 §10.1; its key thumbprint is kept as the request's `dpop_jkt`).
  * Answers `CREATED` with a `request_uri`; like Authlete's, the reply names no client (no
  * `clientId`, `clientIdAlias`, `clientIdAliasUsed`). Nonces (and `dpopNonce`) on API V3 only.
@@ -51,6 +53,9 @@ export function handlePushedAuthReq(store: EmulatorStore, body: Record<string, u
   if (client.redirectUris && client.redirectUris.length > 0 && (redirectUri === undefined || !client.redirectUris.includes(redirectUri))) {
     return fail('BAD_REQUEST', 'invalid_request', RESULTS.parBadRedirectUri)
   }
+  // RFC 8707 §2 at the authorization request too: the same invalid_target as /auth/token.
+  const target = checkResourceParameters(form.getAll('resource'), client)
+  if (!target.ok) return fail('BAD_REQUEST', 'invalid_target', target.result)
   const dpopJktParam = form.get('dpop_jkt')
   if (dpopJktParam !== undefined && jkt !== undefined && dpopJktParam !== jkt) {
     return fail('BAD_REQUEST', 'invalid_dpop_proof', RESULTS.parDpopJktMismatch)

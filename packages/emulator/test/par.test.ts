@@ -53,6 +53,18 @@ describe('/pushed_auth_req', () => {
     expect((await par({ clientId: 3300001, clientSecret: 'secret' })).body.action).toBe('INTERNAL_SERVER_ERROR')
   })
 
+  it('RFC 8707 resource parameters: a malformed one or one outside requestableResources -> BAD_REQUEST invalid_target; an allowed one -> CREATED', async () => {
+    await emu.close()
+    emu = await startEmulator({ clients: [{ clientId: 3300001, clientSecret: 'secret', redirectUris: ['https://app/cb'], requestableResources: ['https://api.example.com/mcp'] }] })
+    const resource = (value: string) => `${base}&resource=${encodeURIComponent(value)}`
+    for (const value of ['/mcp', 'https://api.example.com/mcp#x', 'https://other.example.com/mcp']) {
+      const { body } = await par({ parameters: resource(value), clientSecret: 'secret' })
+      expect(body.action, value).toBe('BAD_REQUEST')
+      expect(JSON.parse(String(body.responseContent)).error, value).toBe('invalid_target')
+    }
+    expect((await par({ parameters: resource('https://api.example.com/mcp'), clientSecret: 'secret' })).body.action).toBe('CREATED')
+  })
+
   it('DPoP proof: its key becomes dpop_jkt; a bad proof or a mismatching dpop_jkt -> BAD_REQUEST invalid_dpop_proof; nonces', async () => {
     const key = await createDpopKeyPair('ES256')
     const ok = await par({ parameters: base, clientId: 3300001, clientSecret: 'secret', dpop: await createDpopProof(key, { htm: 'POST', htu: PAR }), htm: 'POST', htu: PAR })
