@@ -33,8 +33,47 @@ export const DEFAULT_DPOP_ALGS: readonly string[] = Object.freeze([
  */
 export const DEFAULT_DPOP_IAT = Object.freeze({ maxAgeSeconds: 300, maxFutureSeconds: 60 })
 
+/**
+ * The options `createGuard` and `createAuthorizationServer` share (`COMMON_OPTION_KEYS`), checked
+ * and resolved alike by `resolveCommonOptions`.
+ */
+export interface CommonOptions {
+  /** Authlete connection options, or a client from `createAuthleteClient` (a guard and an authorization server may share one). */
+  authlete: AuthleteOptions | AuthleteClient
+  /** Fixed public origin, optionally with a path prefix, used for `htu`: `https://api.example.com/v1`. */
+  publicUrl?: string | undefined
+  /** Believe `Forwarded` / `X-Forwarded-*` from the peer. Default: the framework's own setting, else false. */
+  trustProxy?: TrustProxy | undefined
+  /**
+   * Where the client's certificate comes from (RFC 8705 mutual TLS): `'tls'` (the default) takes
+   * `RequestLike.clientCertificate`, the certificate of the server's own TLS socket
+   * (`fromNodeRequest`; none on Web runtimes); `{ header, encoding? }` takes it from a header a
+   * TLS-terminating proxy sets, believed only from a peer `trustProxy` trusts (required with it),
+   * and never the socket's. A header that holds no certificate is 400 `invalid_request`, before any
+   * call to Authlete. The guard sends the certificate to Authlete as PEM, keys its cache by the
+   * certificate's thumbprint, and sets `auth.certificateThumbprint` for a certificate-bound token
+   * only (the token's binding, equal to that thumbprint). The authorization server's token and PAR
+   * endpoints send it as `clientCertificate` and the certificates after it as
+   * `clientCertificatePath` (API V3 only); UserInfo sends `clientCertificate`.
+   *
+   * @example
+   * createGuard({ authlete, trustProxy: 1, clientCertificate: { header: 'client-cert' } }) // RFC 9440
+   */
+  clientCertificate?: ClientCertificateSource | undefined
+  /**
+   * `realm` of the challenges written by the guard or the endpoints themselves (for the
+   * authorization server: `Basic` at the token endpoint, default `DEFAULT_BASIC_REALM`, and at PAR,
+   * default `DEFAULT_PAR_BASIC_REALM`; `Bearer` / `DPoP` at UserInfo). Default none for the guard.
+   */
+  realm?: string | undefined
+  /** `algs` advertised in the guard's (or UserInfo's) own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
+  dpopAlgs?: readonly string[] | undefined
+  /** Called for every infrastructure failure (the request was denied with 500). */
+  onError?: ((event: GuardErrorEvent) => void) | undefined
+}
+
 /** Options of `createGuard`. */
-export interface GuardOptions {
+export interface GuardOptions extends CommonOptions {
   /**
    * Reuse Authlete's OK answers (opt-in): `true` for the defaults (30 s, 10,000 tokens), or
    * `{ ttlMs, maxEntries }`. A hit still verifies the request's own DPoP proof and its `jti`, and
@@ -56,30 +95,6 @@ export interface GuardOptions {
    * token, proof or credential. The same fields the `authlete-guard:check` channel publishes.
    */
   onDecision?: ((event: CheckEvent) => void) | undefined
-  authlete: AuthleteOptions | AuthleteClient
-  /** Fixed public origin, optionally with a path prefix, used for `htu`: `https://api.example.com/v1`. */
-  publicUrl?: string | undefined
-  /** Believe `Forwarded` / `X-Forwarded-*` from the peer. Default: the framework's own setting, else false. */
-  trustProxy?: TrustProxy | undefined
-  /**
-   * Where the client's certificate comes from, for certificate-bound tokens (RFC 8705): `'tls'`
-   * (the default) takes `RequestLike.clientCertificate`, the certificate of the server's own TLS
-   * socket (`fromNodeRequest`; none on Web runtimes); `{ header, encoding? }` takes it from a
-   * header a TLS-terminating proxy sets, believed only from a peer `trustProxy` trusts (required
-   * with it), and never the socket's. The certificate is sent to Authlete as PEM and its thumbprint
-   * keys the cache; `auth.certificateThumbprint` is the token's binding (set for a certificate-bound
-   * token only, equal to that thumbprint). A header that holds no certificate is 400 `invalid_request`.
-   *
-   * @example
-   * createGuard({ authlete, trustProxy: 1, clientCertificate: { header: 'client-cert' } }) // RFC 9440
-   */
-  clientCertificate?: ClientCertificateSource | undefined
-  /** `realm` of the challenges the guard writes itself. Default none. */
-  realm?: string | undefined
-  /** `algs` advertised in the guard's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
-  dpopAlgs?: readonly string[] | undefined
-  /** Called for every infrastructure failure (the request was denied with 500). */
-  onError?: ((event: GuardErrorEvent) => void) | undefined
   /**
    * The resource identifier of what this guard protects (RFC 8707, RFC 9728): an absolute `https`
    * URL (`http` only for localhost, 127.0.0.1 or [::1]) without query or fragment, kept as written
@@ -124,11 +139,11 @@ export const isStringArray = (value: unknown): value is string[] =>
 /** The keys of `RouteOptions`. */
 export const ROUTE_OPTION_KEYS: readonly string[] = ['scopes', 'subject', 'resources', 'acrValues', 'maxAge', 'dpopNonceRequired']
 /** The keys `createGuard` and `createAuthorizationServer` share. */
-const COMMON_OPTION_KEYS = ['authlete', 'publicUrl', 'trustProxy', 'realm', 'dpopAlgs', 'onError'] as const
+const COMMON_OPTION_KEYS = ['authlete', 'publicUrl', 'trustProxy', 'clientCertificate', 'realm', 'dpopAlgs', 'onError'] as const
 /** The keys of `GuardOptions`. */
-export const GUARD_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'cache', 'replay', 'dpopIat', 'now', 'onDecision', 'resource', 'resourceMetadata', 'audience', 'clientCertificate']
+export const GUARD_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'cache', 'replay', 'dpopIat', 'now', 'onDecision', 'resource', 'resourceMetadata', 'audience']
 /** The keys of `AuthorizationServerOptions`. */
-export const AUTHORIZATION_SERVER_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'dpopNonceRequired', 'getClaims', 'metadataTtlMs', 'clientCertificate']
+export const AUTHORIZATION_SERVER_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'dpopNonceRequired', 'getClaims', 'metadataTtlMs']
 
 /** Route objects already checked: the guard checks each one once, wherever it comes from. */
 const validatedRoutes = new WeakSet<object>()
@@ -198,8 +213,8 @@ function algHint(name: string): string | undefined {
 export interface CommonContext extends ExtractContext, ChallengeOptions {}
 
 /** The shared part of the guard's and the authorization server's configuration. */
-export function resolveCommonOptions(options: Omit<GuardOptions, 'authlete'>): CommonContext {
-  const { publicUrl, trustProxy, realm, dpopAlgs, onError } = options
+export function resolveCommonOptions(options: Omit<CommonOptions, 'authlete'>): CommonContext {
+  const { publicUrl, trustProxy, clientCertificate, realm, dpopAlgs, onError } = options
   let fixed
   if (publicUrl !== undefined) {
     try {
@@ -222,7 +237,7 @@ export function resolveCommonOptions(options: Omit<GuardOptions, 'authlete'>): C
     }
   }
   if (onError !== undefined && typeof onError !== 'function') invalid('onError must be a function.')
-  return { fixed, trustProxy, realm, dpopAlgs: dpopAlgs ?? DEFAULT_DPOP_ALGS }
+  return { fixed, trustProxy, clientCertificate: resolveClientCertificateSource(clientCertificate, trustProxy), realm, dpopAlgs: dpopAlgs ?? DEFAULT_DPOP_ALGS }
 }
 
 /** An `AuthleteClient` (made by `createAuthleteClient`) rather than connection options. */
@@ -325,8 +340,7 @@ export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions
   if (onDecision !== undefined && typeof onDecision !== 'function') invalid('onDecision must be a function (event) => void.')
   const common = resolveCommonOptions(rest)
   const { context: resourceContext, resourceMetadataUrl, resourceMetadata } = resolveResource(options, common.dpopAlgs)
-  const clientCertificate = resolveClientCertificateSource(options.clientCertificate, common.trustProxy)
-  const context: GuardContext = { ...common, ...resourceContext, clientCertificate }
+  const context: GuardContext = { ...common, ...resourceContext }
   if (dpopIat !== undefined && (dpopIat === null || typeof dpopIat !== 'object')) invalid('dpopIat must be { maxAgeSeconds, maxFutureSeconds }.')
   if (dpopIat) rejectUnknownKeys(dpopIat, ['maxAgeSeconds', 'maxFutureSeconds'], 'dpopIat')
   const maxAgeSeconds = positiveSeconds(dpopIat?.maxAgeSeconds ?? DEFAULT_DPOP_IAT.maxAgeSeconds, 'maxAgeSeconds')

@@ -2,7 +2,6 @@ import { checkReady } from '../authlete/ready'
 import { invalid, rejectUnknownKeys } from '../errors'
 import { AUTHORIZATION_SERVER_OPTION_KEYS, requireNonceSupport, resolveAuthlete, resolveCommonOptions } from '../options'
 import { createReporter } from '../report'
-import { resolveClientCertificateSource } from '../request/client-certificate'
 import type { EndpointContext } from './form-endpoint'
 import { createMetadataSource, resolveMetadataTtl } from './metadata'
 import { handlePushedAuthorizationRequest } from './par'
@@ -72,15 +71,14 @@ export type {
 export function createAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
   if (!options || typeof options !== 'object') invalid('createAuthorizationServer needs an options object with at least { authlete }.')
   rejectUnknownKeys(options, AUTHORIZATION_SERVER_OPTION_KEYS, 'createAuthorizationServer')
-  const { authlete: authleteOptions, getClaims, dpopNonceRequired, metadataTtlMs, clientCertificate, ...common } = options
+  const { authlete: authleteOptions, getClaims, dpopNonceRequired, metadataTtlMs, ...common } = options
   const resolved = resolveCommonOptions(common)
-  const certificateSource = resolveClientCertificateSource(clientCertificate, resolved.trustProxy)
   const ttlMs = resolveMetadataTtl(metadataTtlMs)
   if (getClaims !== undefined && typeof getClaims !== 'function') invalid('getClaims must be a function (subject, claimNames, locales) => claims.')
   if (dpopNonceRequired !== undefined && typeof dpopNonceRequired !== 'boolean') invalid('dpopNonceRequired must be a boolean.')
   const authlete = resolveAuthlete(authleteOptions)
   requireNonceSupport(dpopNonceRequired, authlete.apiVersion, 'createAuthorizationServer option')
-  const context: EndpointContext = { ...resolved, clientCertificate: certificateSource, authlete, report: createReporter(common.onError), dpopNonceRequired }
+  const context: EndpointContext = { ...resolved, authlete, report: createReporter(common.onError), dpopNonceRequired }
   const metadata = createMetadataSource(authlete, ttlMs, context.report)
 
   return {

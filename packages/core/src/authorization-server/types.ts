@@ -1,6 +1,6 @@
 import type { AuthleteGuardError } from '../errors'
-import type { ClientCertificateSource } from '../request/client-certificate'
-import type { AuthleteClient, AuthleteOptions, GuardErrorEvent, RequestLike, TrustProxy } from '../types'
+import type { CommonOptions } from '../options'
+import type { AuthleteClient, RequestLike } from '../types'
 
 /**
  * The application's claims callback for the UserInfo endpoint (OpenID Connect Core §5.3): return
@@ -34,32 +34,8 @@ export interface UserInfoContext {
   raw: Record<string, unknown>
 }
 
-/** Options of `createAuthorizationServer`. */
-export interface AuthorizationServerOptions {
-  /** Authlete connection options, or a client from `createAuthleteClient` (shared with a guard). */
-  authlete: AuthleteOptions | AuthleteClient
-  /** Fixed public origin (optionally with a path prefix) used for `htu`: `https://as.example.com`. */
-  publicUrl?: string | undefined
-  /** Believe `Forwarded` / `X-Forwarded-*` from the peer, for `htu` (same rules as `createGuard`). */
-  trustProxy?: TrustProxy | undefined
-  /**
-   * Where the client's certificate comes from (RFC 8705 mutual TLS), as in `createGuard`: `'tls'`
-   * (default: `RequestLike.clientCertificate`, which the Node adapters read from the TLS socket) or
-   * a header a TLS-terminating proxy sets, believed only from a peer `trustProxy` trusts, e.g.
-   * `{ header: 'x-ssl-client-cert', encoding: 'url-pem' }`. The token and PAR endpoints send it to
-   * Authlete as `clientCertificate` (PEM) and the certificates after it as `clientCertificatePath`
-   * (API V3 only), for `tls_client_auth` / `self_signed_tls_client_auth` clients and
-   * certificate-bound tokens; UserInfo sends `clientCertificate`. A certificate that does not parse
-   * is 400 `invalid_request`, before any call to Authlete.
-   */
-  clientCertificate?: ClientCertificateSource | undefined
-  /**
-   * `realm` of the `WWW-Authenticate` challenges written by the endpoints themselves: `Basic`
-   * at the token endpoint (default `DEFAULT_BASIC_REALM`) and PAR (default `DEFAULT_PAR_BASIC_REALM`), `Bearer` / `DPoP` at UserInfo.
-   */
-  realm?: string | undefined
-  /** `algs` advertised in UserInfo's own `DPoP` challenges. Default `DEFAULT_DPOP_ALGS`. */
-  dpopAlgs?: readonly string[] | undefined
+/** Options of `createAuthorizationServer`: the options it shares with `createGuard` (`CommonOptions`), and its own. */
+export interface AuthorizationServerOptions extends CommonOptions {
   /**
    * Ask Authlete to require a server-provided nonce in every DPoP proof (Authlete 3.0
    * `dpopNonceRequired`). API V3 only: with Authlete API V2, which has no DPoP nonces,
@@ -73,8 +49,6 @@ export interface AuthorizationServerOptions {
    * every time). Default `DEFAULT_METADATA_TTL_MS`; a failure is never kept.
    */
   metadataTtlMs?: number | undefined
-  /** Called for every infrastructure failure (the answer was a 500). */
-  onError?: ((event: GuardErrorEvent) => void) | undefined
 }
 
 /** A complete HTTP answer: send exactly this status, these headers and this body. */
