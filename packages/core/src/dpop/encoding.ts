@@ -1,25 +1,18 @@
+import { fromBase64, toBase64 } from '../request/certificate'
+
 const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true })
 const UTF8_ENCODER = new TextEncoder()
 
-/** RFC 4648 §5 base64url (no padding) of bytes, without `Buffer`. */
+/** RFC 4648 §5 base64url (no padding) of bytes, without `Buffer`: `toBase64` in the URL alphabet. */
 export function base64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 /** Bytes of a base64url string; `undefined` for anything that is not canonical base64url. */
 export function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined
-  let binary: string
-  try {
-    binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-  } catch {
-    return undefined
-  }
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
+  if (text === '') return new Uint8Array(0)
+  return fromBase64(text.replace(/-/g, '+').replace(/_/g, '/'))
 }
 
 /** The JSON object a base64url segment holds, or `undefined`. */

@@ -48,7 +48,7 @@ export function isCertificateDer(der: Uint8Array): boolean {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 
 /** Bytes of standard base64 (RFC 4648 §4; padding optional); `undefined` for anything else. */
-export function fromBase64(text: string): Uint8Array | undefined {
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!BASE64.test(text) || text.replace(/=+$/, '').length % 4 === 1) return undefined
   let binary: string
   try {
